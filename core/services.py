@@ -1,0 +1,318 @@
+"""Record services: the one place the rules of creating, reading, changing and deleting entity records live.
+
+Pages, API, CLI, imports and jobs all call these functions with a session that carries a data scope.
+Authorisation happens *before* any write: the record is loaded through the scoped query for the action
+("edit"/"delete"), and owners are checked against the caller's scope. Signals go out after commit.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from core import audit, signals
+from core.db import OwnedMixin, SoftDeleteMixin, utcnow
+from core.i18n import _l
+from core.models import User
+from core.scope import current_scope, get_scoped, system_scope
+
+
+class NotFound(Exception):
+    """Missing or out of scope — deliberately indistinguishable."""
+
+
+class Forbidden(Exception):
+    """The caller lacks the permission for this action on this entity type."""
+
+
+class StaleVersion(Exception):
+    """Someone else changed the record since it was read."""
+
+    def __init__(self, current_version):
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+def require(session, permission: str):
+    if not current_scope(session).has(permission):
+        raise Forbidden(permission)
+
+
+def get(session, spec, record_id, action="view", include_deleted=False):
+    """The record if the caller may ``action`` it, else ``NotFound`` (never a second Python check)."""
+    scope = current_scope(session)
+    require(session, spec.permission(action))
+    where = []
+    if action != "view":
+        crit = scope.criteria(spec, action)
+        if crit is not None:
+            where.append(crit)
+    record = get_scoped(session, spec.model, record_id, *where, include_deleted=include_deleted)
+    if record is None:
+        raise NotFound(f"{spec.name} {record_id}")
+    return record
+
+
+# ------------------------------------------------------------------ lists
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    count: int
+    count_capped: bool
+
+
+def _sort_column(spec, sort: str):
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in spec.sort_fields or not hasattr(spec.model, name):
+        name, descending = "id", True
+    return getattr(spec.model, name), name, descending
+
+
+def list_query(session, spec, *, filters=None, search=None, include_deleted=False):
+    """SELECT of the entity's visible rows with equality filters and a text search."""
+    require(session, spec.permission("view"))
+    model = spec.model
+    stmt = select(model)
+    hidden = spec.hidden_fields(current_scope(session))
+    for name, value in (filters or {}).items():
+        if name not in spec.filter_fields or name in hidden or value in (None, ""):
+            continue
+        stmt = stmt.where(getattr(model, name) == value)
+    if search:
+        term = f"%{_escape_like(search.strip())}%"
+        stmt = stmt.where(or_(*[getattr(model, f).ilike(term, escape="\\") for f in spec.search_fields]))
+    if include_deleted and issubclass(model, SoftDeleteMixin):
+        stmt = stmt.where(model.deleted_at.is_not(None)).execution_options(include_deleted=True)
+    return stmt
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def encode_cursor(values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str):
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if isinstance(values, list) and len(values) == 2:
+            return values
+    except (ValueError, TypeError):
+        pass
+    raise ValidationError({"cursor": [str(_l("Invalid page cursor."))]})
+
+
+def page(session, spec, stmt, *, sort="-id", cursor=None, limit=50, count_cap=10000) -> Page:
+    """Keyset (seek) pagination on (sort column, id) plus a capped count — never an unbounded COUNT."""
+    column, name, descending = _sort_column(spec, sort)
+    model = spec.model
+    count_stmt = select(func.count()).select_from(stmt.with_only_columns(model.id).limit(count_cap + 1).subquery())
+    count = session.execute(count_stmt.execution_options(**stmt.get_execution_options())).scalar_one()
+    if cursor:
+        last_value, last_id = decode_cursor(cursor)
+        if name != "id":
+            last_value = _coerce_cursor_value(column, last_value)
+        if name == "id":
+            cond = model.id < last_id if descending else model.id > last_id
+        elif descending:
+            cond = or_(column < last_value, and_(column == last_value, model.id < last_id))
+        else:
+            cond = or_(column > last_value, and_(column == last_value, model.id > last_id))
+        stmt = stmt.where(cond)
+    order = [column.desc(), model.id.desc()] if descending else [column.asc(), model.id.asc()]
+    if name == "id":
+        order = order[:1]
+    rows = session.execute(stmt.order_by(*order).limit(limit + 1)).unique().scalars().all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, name), last.id])
+    return Page(rows=rows, next_cursor=next_cursor, count=min(count, count_cap),
+                count_capped=count > count_cap)
+
+
+def _coerce_cursor_value(column, value):
+    import datetime as dt
+    python_type = column.type.python_type
+    if value is None:
+        return None
+    try:
+        if python_type is dt.datetime:
+            parsed = dt.datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        if python_type is dt.date:
+            return dt.date.fromisoformat(value)
+        return python_type(value)
+    except (ValueError, TypeError, NotImplementedError):
+        raise ValidationError({"cursor": [str(_l("Invalid page cursor."))]}) from None
+
+
+# ------------------------------------------------------------------ writes
+
+def _check_owner(session, spec, owner_id, action):
+    """Owner must exist, be active and lie inside the caller's scope for ``action``; returns the User."""
+    scope = current_scope(session)
+    owner = session.execute(select(User).where(User.id == owner_id)).scalar_one_or_none() if owner_id else None
+    if owner_id and (owner is None or not owner.active):
+        raise ValidationError({"owner_id": [str(_l("Unknown or inactive user."))]})
+    if owner is None or not scope.may_assign(spec, owner, action):
+        raise ValidationError({"owner_id": [str(_l("You may not assign records to this user."))]})
+    return owner
+
+
+def _check_references(session, spec, data, registry):
+    """Every referenced record must be visible to the caller (no linking to what one cannot see)."""
+    for field in spec.fields:
+        if field.reference and data.get(field.name) is not None:
+            target = registry[field.reference]
+            if get_scoped(session, target.model, data[field.name]) is None:
+                raise ValidationError({field.name: [str(_l("Not found."))]})
+
+
+def _hidden_fields_given(spec, data, scope):
+    hidden = spec.hidden_fields(scope) & set(data)
+    if hidden:
+        raise ValidationError({name: [str(_l("Unknown field."))] for name in hidden})
+
+
+def _column_names(model):
+    return {c.key for c in model.__mapper__.column_attrs}
+
+
+def create(session, spec, data: dict, registry):
+    """Create a record from schema-loaded ``data``; the default owner is the caller."""
+    scope = current_scope(session)
+    require(session, spec.permission("create"))
+    _hidden_fields_given(spec, data, scope)
+    data = dict(data)
+    data.pop("version", None)
+    record = spec.model()
+    if issubclass(spec.model, OwnedMixin):
+        owner_id = data.pop("owner_id", None) or scope.user_id
+        owner = _check_owner(session, spec, owner_id, "create")
+        record.owner_id = owner.id
+        record.department_id = owner.department_id
+    _check_references(session, spec, data, registry)
+    columns = _column_names(spec.model)
+    for key, value in data.items():
+        if key in columns and key not in ("id", "owner_id", "department_id"):
+            setattr(record, key, value if not (key == "custom" and value is None) else {})
+    if spec.on_save:
+        spec.on_save(session, record, data)
+    session.add(record)
+    session.flush()
+    if spec.audit:
+        audit.record(session, spec.name, record.id, "create", scope.user_id,
+                     {k: [None, v] for k, v in data.items() if k in columns and v not in (None, "", {})})
+    session.commit()
+    signals.record_created.send(spec.name, record_id=record.id, user_id=scope.user_id)
+    return record
+
+
+def update(session, spec, record_id, data: dict, registry):
+    """Apply ``data`` (partial) to a record the caller may edit; a stale ``version`` raises StaleVersion."""
+    scope = current_scope(session)
+    record = get(session, spec, record_id, action="edit")
+    _hidden_fields_given(spec, data, scope)
+    data = dict(data)
+    expected = data.pop("version", None)
+    if expected is not None and hasattr(record, "version") and expected != record.version:
+        raise StaleVersion(record.version)
+    changes = {}
+    if issubclass(spec.model, OwnedMixin) and data.get("owner_id") not in (None, record.owner_id):
+        owner = _check_owner(session, spec, data["owner_id"], "edit")
+        changes["owner_id"] = [record.owner_id, owner.id]
+        record.owner_id, record.department_id = owner.id, owner.department_id
+    data.pop("owner_id", None)
+    _check_references(session, spec, data, registry)
+    columns = _column_names(spec.model) - {"id", "owner_id", "department_id"}
+    for key, value in data.items():
+        if key in columns:
+            if key == "custom":
+                value = {**(record.custom or {}), **(value or {})}
+            old = getattr(record, key)
+            if old != value:
+                changes[key] = [old, value]
+                setattr(record, key, value)
+    if spec.on_save:
+        spec.on_save(session, record, data)
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        current = get_scoped(session, spec.model, record_id)
+        raise StaleVersion(getattr(current, "version", None)) from None
+    if spec.audit and changes:
+        audit.record(session, spec.name, record.id, "update", scope.user_id, changes)
+    session.commit()
+    if changes:
+        signals.record_updated.send(spec.name, record_id=record.id, user_id=scope.user_id, changes=changes)
+    return record
+
+
+def delete(session, spec, record_id):
+    """Soft delete into the recycle bin (hard delete for entities without soft delete)."""
+    scope = current_scope(session)
+    record = get(session, spec, record_id, action="delete")
+    if isinstance(record, SoftDeleteMixin):
+        record.deleted_at = utcnow()
+    else:
+        session.delete(record)
+    if spec.audit:
+        audit.record(session, spec.name, record_id, "delete", scope.user_id)
+    session.commit()
+    signals.record_deleted.send(spec.name, record_id=record_id, user_id=scope.user_id)
+
+
+def restore(session, spec, record_id):
+    scope = current_scope(session)
+    record = get(session, spec, record_id, action="delete", include_deleted=True)
+    if record.deleted_at is None:
+        return record
+    record.deleted_at = None
+    if spec.audit:
+        audit.record(session, spec.name, record_id, "restore", scope.user_id)
+    session.commit()
+    signals.record_restored.send(spec.name, record_id=record_id, user_id=scope.user_id)
+    return record
+
+
+def transfer(session, spec, record_ids, new_owner_id, cascade=()):
+    """Give records to another owner (single or bulk), audited; all-or-nothing.
+
+    ``cascade``: ``(child_spec, foreign_key_name)`` pairs whose rows follow the parent (a customer's
+    contacts). Each id must be editable by the caller, else nothing changes.
+    """
+    scope = current_scope(session)
+    require(session, spec.permission("edit"))
+    owner = _check_owner(session, spec, new_owner_id, "edit")
+    records = [get(session, spec, rid, action="edit") for rid in dict.fromkeys(record_ids)]
+    for record in records:
+        if record.owner_id == owner.id:
+            continue
+        audit.record(session, spec.name, record.id, "transfer", scope.user_id,
+                     {"owner_id": [record.owner_id, owner.id]})
+        record.owner_id, record.department_id = owner.id, owner.department_id
+        # Children of a record the caller may edit follow it, even ones he cannot see himself.
+        with system_scope(session, f"transfer {spec.name} {record.id}: move children"):
+            for child_spec, fk in cascade:
+                children = session.execute(
+                    select(child_spec.model).where(getattr(child_spec.model, fk) == record.id)
+                    .execution_options(include_deleted=True)).scalars().all()
+                for child in children:
+                    child.owner_id, child.department_id = owner.id, owner.department_id
+    session.commit()
+    signals.owner_transferred.send(spec.name, record_ids=[r.id for r in records], user_id=scope.user_id,
+                                   new_owner_id=owner.id)
+    return records

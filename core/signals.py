@@ -1,0 +1,25 @@
+"""Domain events (blinker). Each is sent *after* the transaction commits, by the service that did the work.
+
+Receivers subscribe in ``app_configured``; they must not assume a request context.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+record_created = _signals.signal("record-created")
+"""sender: entity name (str); kwargs: ``record_id``, ``user_id``."""
+
+record_updated = _signals.signal("record-updated")
+"""sender: entity name; kwargs: ``record_id``, ``user_id``, ``changes`` ({field: [old, new]})."""
+
+record_deleted = _signals.signal("record-deleted")
+"""sender: entity name; kwargs: ``record_id``, ``user_id`` (soft delete: the row is in the recycle bin)."""
+
+record_restored = _signals.signal("record-restored")
+"""sender: entity name; kwargs: ``record_id``, ``user_id``."""
+
+owner_transferred = _signals.signal("owner-transferred")
+"""sender: entity name; kwargs: ``record_ids`` (list), ``user_id``, ``new_owner_id``."""
+
+user_logged_in = _signals.signal("user-logged-in")
+"""sender: the app; kwargs: ``user_id``, ``ip``."""

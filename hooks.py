@@ -1,0 +1,146 @@
+"""Guanxi hook specifications.
+
+Every extension point of Guanxi is one function below. Core registers its own features through the same
+hooks (``core/plugin.py``), so a third-party plugin is never second class. ``docs/hooks.md`` is generated from
+this file (``python -m core.hookdocs``) and a test fails when the two differ or a hook lacks a docstring.
+
+Conventions: ``register_*`` run once at start-up; ``*_items``/``*_panels``/``*_widgets``/``*_actions`` run per
+request and return lists; hooks ending in ``_for``/``_filter`` are ``firstresult`` overrides.
+"""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("guanxi")
+hookimpl = pluggy.HookimplMarker("guanxi")
+
+
+@hookspec
+def register_models():
+    """Return a list of SQLAlchemy mapped classes the plugin owns.
+
+    Called once at start-up, before any blueprint. Table names start with ``<plugin>_``; a plugin never
+    redefines a core table (it may add foreign keys to core tables). The host checks the prefix and fails
+    start-up on a clash.
+    """
+
+
+@hookspec
+def register_blueprints(app):
+    """Register the plugin's Flask blueprint(s) on ``app``.
+
+    Called once at start-up after models. Blueprints are named after the plugin and carry a ``url_prefix``.
+    Every view must be wrapped in ``core.authz.requires(...)`` or ``core.authz.public``; a test walks
+    ``app.url_map`` and fails on an undeclared endpoint. Return value is ignored.
+    """
+
+
+@hookspec
+def register_permissions():
+    """Return a list of ``core.permissions.Permission`` objects.
+
+    Called once at start-up. Names are ``<module>.<entity>.<action>``; the first segment must be the
+    plugin's name. ``scoped=True`` permissions are granted with a data scope (own/team/all), the others are
+    simply granted or not. Duplicate names stop start-up.
+    """
+
+
+@hookspec
+def register_roles():
+    """Return a list of ``core.permissions.StockRole`` grants to merge into the stock roles.
+
+    Called once at start-up and by ``guanxi init``/``guanxi db upgrade`` to seed or extend the stock roles
+    (admin, boss, sales_manager, salesperson, service, procurement) with the plugin's permissions. Existing
+    grants that an administrator changed are left alone.
+    """
+
+
+@hookspec
+def entity_specs():
+    """Return a list of ``core.entities.EntitySpec``.
+
+    The one registry that drives the REST API, list and detail pages, export, global search, custom fields
+    and the leak-matrix tests. Called once at start-up; the result is cached on the app.
+    """
+
+
+@hookspec(firstresult=True)
+def entity_scope_filter(entity, user, level, model):
+    """Return a SQLAlchemy boolean expression that limits ``model`` rows for ``user`` at ``level``, or None.
+
+    ``firstresult``: the first non-None answer wins, otherwise the standard owner/department rule applies.
+    ``level`` is ``"own"`` or ``"team"`` (``"all"`` and ``"none"`` are never asked). Called once per request
+    and entity when the data scope is built; the expression must only use columns of ``model`` and
+    subqueries over other scoped models (which are filtered too).
+    """
+
+
+@hookspec
+def menu_items(user):
+    """Return a list of ``core.ui.MenuItem`` for the navigation bar.
+
+    Called per request for the logged-in ``user``. Entries whose ``permission`` the user lacks are dropped
+    by the host; items are sorted by ``(section, order)``.
+    """
+
+
+@hookspec
+def record_panels(entity, record, user):
+    """Return a list of ``core.ui.Panel`` (title, template, context) for a detail page.
+
+    Called per request when ``user`` opens the detail page of ``record`` of ``entity``. Panels load their
+    rows through the scoped session, so they can never show what the user may not see.
+    """
+
+
+@hookspec
+def record_actions(entity, record, user):
+    """Return a list of ``core.ui.Action`` (label, url, method, permission) for a detail page."""
+
+
+@hookspec
+def list_actions(entity, user):
+    """Return a list of ``core.ui.Action`` offered as bulk actions on the list page of ``entity``."""
+
+
+@hookspec
+def dashboard_widgets(user):
+    """Return a list of ``core.ui.Widget`` for ``user``'s dashboard.
+
+    Called per dashboard request. Loaders query the scoped session; a widget must not bypass the scope.
+    """
+
+
+@hookspec
+def search_providers():
+    """Return a list of ``core.search.SearchProvider`` for the global search box.
+
+    Called once at start-up. Every provider searches through the scoped session.
+    """
+
+
+@hookspec
+def custom_field_types():
+    """Return a list of custom field type objects for the module builder (used by the module-builder issue)."""
+
+
+@hookspec
+def scheduled_jobs():
+    """Return a list of ``core.jobs.ScheduledJob`` (name, crontab kwargs, function).
+
+    Called once when the job queue is configured. Each function runs in the worker under an explicit,
+    logged ``system_scope()``.
+    """
+
+
+@hookspec
+def cli_commands():
+    """Return a list of click commands or groups, mounted under ``guanxi <name>``. Called once by the CLI."""
+
+
+@hookspec
+def settings_schema():
+    """Return ``(plugin_name, marshmallow_schema_class)`` for the plugin's admin settings page, or None."""
+
+
+@hookspec(historic=True)
+def app_configured(app):
+    """Last start-up step, once per app; subscribe to ``core.signals`` here. Historic: late plugins get it too."""

@@ -1,0 +1,1 @@
+"""mail_blast module — not built yet (see its issue); nothing here is registered."""

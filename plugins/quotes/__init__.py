@@ -1,0 +1,1 @@
+"""quotes module — not built yet (see its issue); nothing here is registered."""

@@ -1,0 +1,1 @@
+"""rfm module — not built yet (see its issue); nothing here is registered."""
