@@ -40,6 +40,10 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
+    @property
+    def python_type(self):
+        return dt.datetime
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None

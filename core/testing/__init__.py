@@ -54,7 +54,7 @@ def wipe(gx):
 
     with gx.engine.begin() as conn:
         existing = set(inspect(conn).get_table_names())
-        conn.execute(update(Base.metadata.tables["department"]).values(manager_id=None))
+        conn.execute(update(Base.metadata.tables["department"]).values(manager_id=None, parent_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in existing:
                 conn.execute(delete(table))

@@ -1,0 +1,29 @@
+# Guanxi developer commands. `make run` and `make test` are the two set-up commands of the README.
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+
+.PHONY: run test install install-test clean-instance
+
+$(BIN)/guanxi: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install: $(BIN)/guanxi
+
+# Create the virtualenv, install, create instance/guanxi.db with demo data and serve http://127.0.0.1:5000
+run: install
+	$(BIN)/guanxi demo --if-empty
+	$(BIN)/guanxi run --host 127.0.0.1 --port 5000
+
+install-test: install
+	$(BIN)/pip install --quiet -e '.[test]' -e examples/guanxi-example-plugin
+
+# Install what the tests need and run the whole suite (GUANXI_TEST_DATABASE_URL selects PostgreSQL/MariaDB)
+test: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests examples/guanxi-example-plugin/tests
+
+clean-instance:
+	rm -rf instance
