@@ -27,3 +27,9 @@ test: install-test
 
 clean-instance:
 	rm -rf instance
+
+# Translations: extract core strings, merge into the catalogues, compile (.mo files are committed).
+translations: install-test
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot core hooks.py
+	$(BIN)/pybabel update -q -i core/translations/messages.pot -d core/translations -l zh_CN --no-fuzzy-matching
+	$(BIN)/pybabel compile -q -d core/translations
