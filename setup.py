@@ -49,6 +49,7 @@ setup(
             "pytest>=8,<10",
             "hypothesis>=6.100,<7",
             "html5lib>=1.1,<2",
+            "openapi-spec-validator>=0.7,<0.9",
             "psycopg[binary]>=3.1,<4",
             "PyMySQL>=1.1,<2",
         ],

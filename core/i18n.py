@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import g, request, session
 from flask_babel import Babel, gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported)
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 _ = gettext
 _l = lazy_gettext
@@ -72,6 +72,8 @@ def _translate_marshmallow_messages():
     validate.Length.message_min = _l("At least {min} characters.")
     validate.Length.message_all = _l("Between {min} and {max} characters.")
     validate.OneOf.default_message = _l("Must be one of: {choices}.")
+    Schema._default_error_messages = {**Schema._default_error_messages, "type": _l("Invalid input type."),
+                                      "unknown": _l("Unknown field.")}
 
 
 _translate_marshmallow_messages()

@@ -165,6 +165,9 @@ class Tag(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
 
+    def __str__(self):  # schemas dump a customer's tags as their names
+        return self.name
+
 
 class Customer(OwnedMixin, TimestampMixin, CustomFieldsMixin, SoftDeleteMixin, VersionedMixin, Base):
     __tablename__ = "customer"

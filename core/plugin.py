@@ -202,4 +202,12 @@ def menu_items(user):
         MenuItem(_l("Departments"), "admin.departments", "core.admin.departments", section="admin", order=20),
         MenuItem(_l("Roles"), "admin.roles", "core.admin.roles", section="admin", order=30),
         MenuItem(_l("Modules and licence"), "admin.modules", "core.admin.modules", section="admin", order=40),
+        MenuItem(_l("My profile"), "web.profile", section="user", order=10, icon="bi-person"),
+        MenuItem(_l("Recycle bin"), "web.recycle_bin", section="user", order=20, icon="bi-trash"),
     ]
+
+
+@hookimpl
+def dashboard_widgets(user):
+    from core.web.widgets import core_widgets  # the web shell builds core's tiles
+    return core_widgets(user)

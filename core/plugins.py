@@ -93,10 +93,16 @@ def load_plugins(pm, *, configured, licence, disabled, extra=()):
         infos.setdefault(name, ModuleInfo(name=name, source=repr(obj)))
 
     for name in _ordered(loaded):
-        pm.register(loaded[name], name=name)
+        try:
+            pm.register(loaded[name], name=name)
+        except pluggy.PluginValidationError as exc:  # a hookimpl whose arguments the spec does not have
+            raise PluginError(f"module {name!r} has an invalid hook implementation: {exc}") from exc
         infos[name].loaded = True
         infos[name].hooks = sorted(impl.name for impl in _impls(pm, loaded[name]))
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:  # e.g. a misspelt hook name
+        raise PluginError(f"module {plugin_name_of(pm, exc.plugin)!r}: {exc}") from exc
     return infos
 
 

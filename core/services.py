@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit, signals
@@ -87,7 +87,8 @@ def list_query(session, spec, *, filters=None, search=None, include_deleted=Fals
         stmt = stmt.where(getattr(model, name) == value)
     if search:
         term = f"%{_escape_like(search.strip())}%"
-        stmt = stmt.where(or_(*[getattr(model, f).ilike(term, escape="\\") for f in spec.search_fields]))
+        searchable = [f for f in spec.search_fields if f not in hidden]  # hidden fields cannot be probed
+        stmt = stmt.where(or_(false(), *[getattr(model, f).ilike(term, escape="\\") for f in searchable]))
     if include_deleted and issubclass(model, SoftDeleteMixin):
         stmt = stmt.where(model.deleted_at.is_not(None)).execution_options(include_deleted=True)
     return stmt
@@ -124,14 +125,14 @@ def page(session, spec, stmt, *, sort="-id", cursor=None, limit=50, count_cap=10
             last_value = _coerce_cursor_value(column, last_value)
         if name == "id":
             cond = model.id < last_id if descending else model.id > last_id
-        elif descending:
-            cond = or_(column < last_value, and_(column == last_value, model.id < last_id))
         else:
-            cond = or_(column > last_value, and_(column == last_value, model.id > last_id))
+            cond = _seek_after(model, column, descending, last_value, last_id)
         stmt = stmt.where(cond)
     order = [column.desc(), model.id.desc()] if descending else [column.asc(), model.id.asc()]
     if name == "id":
         order = order[:1]
+    elif column.nullable:  # NULLs last ascending, first descending, on every database
+        order.insert(0, column.is_(None).desc() if descending else column.is_(None).asc())
     rows = session.execute(stmt.order_by(*order).limit(limit + 1)).unique().scalars().all()
     next_cursor = None
     if len(rows) > limit:
@@ -140,6 +141,18 @@ def page(session, spec, stmt, *, sort="-id", cursor=None, limit=50, count_cap=10
         next_cursor = encode_cursor([getattr(last, name), last.id])
     return Page(rows=rows, next_cursor=next_cursor, count=min(count, count_cap),
                 count_capped=count > count_cap)
+
+
+def _seek_after(model, column, descending, last_value, last_id):
+    """Rows after (last_value, last_id) in page order; a NULL sort value cannot be compared, so NULL rows
+    form their own block (after all values ascending, before them descending), ordered by id."""
+    after_id = model.id < last_id if descending else model.id > last_id
+    if last_value is None:
+        rest_of_nulls = and_(column.is_(None), after_id)
+        return or_(rest_of_nulls, column.is_not(None)) if descending else rest_of_nulls
+    beyond = column < last_value if descending else column > last_value
+    cond = or_(beyond, and_(column == last_value, after_id))
+    return cond if descending or not column.nullable else or_(cond, column.is_(None))
 
 
 def _coerce_cursor_value(column, value):

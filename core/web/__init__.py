@@ -1,7 +1,16 @@
-"""Web shell: CSRF, security headers, template helpers (menu, languages), and the core pages."""
+"""Web shell: CSRF, security headers, template helpers (menu, languages), error pages and the core pages.
+
+Every page of every entity is generic: it is driven by the ``EntitySpec`` registry, so a plugin's entity
+gets its list, export, detail, forms, recycle bin, search, attachments and audit trail with no extra code.
+
+Modules: ``views_list`` (list, export, bulk transfer, lookup), ``views_record`` (detail, forms, delete,
+restore), ``views_search`` (global search, recycle bin), ``views_attachments``, ``profile``, ``errors``;
+helpers ``listing``, ``forms``, ``display``, ``pickers``, ``panels``, ``export``, ``widgets``.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, url_for
+from babel import Locale
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -32,7 +41,12 @@ def menu(section="main"):
 @bp.route("/")
 @login_required_only
 def dashboard():
-    return render_template("web/dashboard.html")
+    user = g.user
+    widgets = [w for group in current().hook.dashboard_widgets(user=user) for w in group or []]
+    widgets.sort(key=lambda w: (w.order, str(w.title)))
+    from core.web.rendering import render_widget
+    tiles = [(widget, render_widget(widget, widget.load())) for widget in widgets]
+    return render_template("web/dashboard.html", tiles=tiles)
 
 
 def _security_headers(response):
@@ -48,20 +62,38 @@ def _security_headers(response):
     return response
 
 
+def _configured_code(locale, codes, default) -> str:
+    """The configured language code ("zh_CN") of Babel's locale (which prints as "zh_Hans_CN")."""
+    if locale is not None:
+        for code in codes:
+            if Locale.parse(code) == locale:
+                return code
+    return default
+
+
 def init_app(app):
+    from core.web import errors
+
     csrf.init_app(app)
     app.after_request(_security_headers)
+    errors.register(app)
 
     @app.context_processor
     def _template_helpers():
-        locale = get_locale()
-        code = str(locale) if locale else app.config["DEFAULT_LANGUAGE"]
+        codes = [c for c in app.config["LANGUAGES"].split(",") if c]
+        code = _configured_code(get_locale(), codes, app.config["DEFAULT_LANGUAGE"])
         return {
             "menu": menu,
             "has": has,
-            "languages": [(c, LANGUAGE_NAMES.get(c, c)) for c in app.config["LANGUAGES"].split(",")],
+            "languages": [(c, LANGUAGE_NAMES.get(c, c)) for c in codes],
             "current_locale_code": code,
             "current_locale_tag": code.replace("_", "-"),
         }
 
+    from core.web.display import plain_value
+    app.add_template_filter(plain_value, "display")
     app.register_blueprint(bp)
+
+
+# Routes register on import; these modules use ``bp`` from above.
+from core.web import profile, views_attachments, views_list, views_record, views_search  # noqa: E402,F401

@@ -1,0 +1,156 @@
+"""Detail, create, edit, delete and restore pages of every entity (driven by its ``EntitySpec``)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from core import services
+from core.authz import has, requires
+from core.db import SoftDeleteMixin
+from core.i18n import _
+from core.runtime import current, db
+from core.web import bp, display, forms
+from core.web.common import (
+    detail_url, entity_permission, hidden_fields, may, safe_next, scope, spec_or_404,
+)
+from core.web.panels import core_panels
+from core.web.pickers import owner_options
+from core.web.rendering import render_panel
+
+
+def _save_conflict():
+    return _("The record could not be saved: a value is missing or already used by another record "
+             "(for example the code).")
+
+
+def load_or_404(spec, record_id, action="view", include_deleted=False):
+    """The record through the scoped query; missing and out of scope answer the same 404."""
+    try:
+        return services.get(db(), spec, record_id, action=action, include_deleted=include_deleted)
+    except services.NotFound:
+        abort(404)
+    except services.Forbidden:
+        abort(403)
+
+
+def _hook_list(hook_name, **kwargs):
+    results = getattr(current().hook, hook_name)(**kwargs)
+    return [item for group in results for item in group or []]
+
+
+@bp.route("/r/<entity>/<int:record_id>")
+@requires(entity_permission("view"))
+def record_detail(entity, record_id):
+    spec = spec_or_404(entity)
+    record = load_or_404(spec, record_id)
+    hidden = hidden_fields(spec)
+    fields = [f for f in spec.fields if f.name not in hidden and f.name not in forms.NOT_IN_FORMS]
+    names = [f.name for f in fields] + (["owner_id"] if spec.scoped else [])
+    lookups = display.load_lookups(db(), spec, [record], names)
+    can_edit, can_delete = may(spec, record_id, "edit"), may(spec, record_id, "delete")
+    user = scope().user
+    panels = core_panels(spec, record, can_edit) + _hook_list("record_panels", entity=spec.name, record=record,
+                                                              user=user)
+    panels.sort(key=lambda p: p.order)
+    panels = [(panel, render_panel(panel, record, spec)) for panel in panels]
+    actions = [a for a in _hook_list("record_actions", entity=spec.name, record=record, user=user)
+               if a.permission is None or has(a.permission)]
+    return render_template(
+        "web/detail.html", spec=spec, record=record, fields=fields, lookups=lookups, cell=display.record_cell,
+        panels=panels, actions=actions, can_edit=can_edit, can_delete=can_delete,
+        owner_choices=owner_options(spec, "edit", record.owner_id) if spec.scoped and can_edit else [],
+        title=spec.title(record))
+
+
+def _render_form(spec, values, errors, status=200, record=None, version=None, general=None):
+    action = "edit" if record is not None else "create"
+    form = forms.build_form(spec, values, errors, action)
+    shown = {f.name for f in form}
+    general = list(general or []) + [m for name, msgs in errors.items() if name not in shown for m in msgs]
+    return render_template("web/form.html", spec=spec, form=form, record=record, version=version,
+                           general_errors=general, next=request.values.get("next", ""),
+                           title=spec.title(record) if record is not None else None), status
+
+
+@bp.route("/r/<entity>/new", methods=["GET", "POST"])
+@requires(entity_permission("create"))
+def record_new(entity):
+    spec = spec_or_404(entity)
+    if request.method == "GET":
+        return _render_form(spec, forms.initial_values(spec, request.args), {})
+    try:
+        data = spec.schema().load(forms.data_from_form(spec, request.form))
+        record = services.create(db(), spec, forms.without_unset_defaults(spec, data), current().entities)
+    except ValidationError as err:
+        db().rollback()
+        return _render_form(spec, forms.values_from_form(spec, request.form), forms.field_errors(err.messages),
+                            422)
+    except IntegrityError:
+        db().rollback()
+        return _render_form(spec, forms.values_from_form(spec, request.form), {}, 422,
+                            general=[_save_conflict()])
+    except services.Forbidden:
+        abort(403)
+    flash(_("%(entity)s saved.", entity=spec.label), "success")
+    return redirect(safe_next(request.form.get("next"), detail_url(spec, record.id)))
+
+
+@bp.route("/r/<entity>/<int:record_id>/edit", methods=["GET", "POST"])
+@requires(entity_permission("edit"))
+def record_edit(entity, record_id):
+    spec = spec_or_404(entity)
+    record = load_or_404(spec, record_id, action="edit")
+    if request.method == "GET":
+        return _render_form(spec, forms.values_from_record(spec, record), {}, record=record,
+                            version=getattr(record, "version", None))
+    typed = forms.values_from_form(spec, request.form)
+    version = request.form.get("version")
+    try:
+        data = forms.data_from_form(spec, request.form)
+        if version is not None and hasattr(record, "version"):
+            data["version"] = version
+        data = forms.without_unset_defaults(spec, spec.schema(partial=True).load(data), editing=True)
+        services.update(db(), spec, record_id, data, current().entities)
+    except ValidationError as err:
+        db().rollback()
+        return _render_form(spec, typed, forms.field_errors(err.messages), 422, record=record, version=version)
+    except services.StaleVersion:
+        db().rollback()
+        return _render_form(spec, typed, {}, 409, record=record, version=version, general=[
+            _("Someone else changed this record while you were editing it. Nothing was saved: reload the "
+              "record to see the current values, then make your change again.")])
+    except IntegrityError:
+        db().rollback()
+        return _render_form(spec, typed, {}, 422, record=record, version=version,
+                            general=[_save_conflict()])
+    except services.NotFound:
+        abort(404)
+    flash(_("%(entity)s saved.", entity=spec.label), "success")
+    return redirect(safe_next(request.form.get("next"), detail_url(spec, record_id)))
+
+
+@bp.route("/r/<entity>/<int:record_id>/delete", methods=["POST"])
+@requires(entity_permission("delete"))
+def record_delete(entity, record_id):
+    spec = spec_or_404(entity)
+    try:
+        services.delete(db(), spec, record_id)
+    except services.NotFound:
+        abort(404)
+    flash(_("%(entity)s moved to the recycle bin.", entity=spec.label), "success")
+    return redirect(url_for("web.record_list", entity=spec.name))
+
+
+@bp.route("/r/<entity>/<int:record_id>/restore", methods=["POST"])
+@requires(entity_permission("delete"))
+def record_restore(entity, record_id):
+    spec = spec_or_404(entity)
+    if not issubclass(spec.model, SoftDeleteMixin):
+        abort(404)  # deleted for good: nothing to restore
+    try:
+        services.restore(db(), spec, record_id)
+    except services.NotFound:
+        abort(404)
+    flash(_("%(entity)s restored.", entity=spec.label), "success")
+    return redirect(safe_next(request.form.get("next"), detail_url(spec, record_id)))
