@@ -30,6 +30,6 @@ clean-instance:
 
 # Translations: extract core strings, merge into the catalogues, compile (.mo files are committed).
 translations: install-test
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot core hooks.py
-	$(BIN)/pybabel update -q -i core/translations/messages.pot -d core/translations -l zh_CN --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d core/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot core hooks.py
+	$(BIN)/pybabel -q update -i core/translations/messages.pot -d core/translations -l zh_CN --no-fuzzy-matching
+	$(BIN)/pybabel -q compile -d core/translations

@@ -44,9 +44,15 @@ def _depth(rows, row):
     return depth
 
 
-def entity_selects(statements, table="customer"):
-    """The SELECTs that read ``table`` (the ones worth explaining on a list or search page)."""
+BIG_TABLES = ("customer", "contact", "follow_up")
+
+
+def entity_selects(statements, tables=BIG_TABLES):
+    """The SELECTs that read one of the big ``tables`` (worth explaining on a list or search page);
+    the tag loader (``selectin`` by primary key) is left out."""
     for sql, params in statements:
         lowered = sql.lower()
-        if lowered.lstrip().startswith("select") and f"from {table}" in lowered:
+        if not lowered.lstrip().startswith("select") or "customer_tag" in lowered:
+            continue
+        if any(f"from {table} " in lowered for table in tables):
             yield sql, params

@@ -44,6 +44,12 @@ class UTCDateTime(TypeDecorator):
     def python_type(self):
         return dt.datetime
 
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+            return dialect.type_descriptor(DATETIME(fsp=6))  # keep microseconds, like the other databases
+        return dialect.type_descriptor(DateTime())
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None

@@ -7,7 +7,8 @@ user's language on pages and in the API.
 from pathlib import Path
 
 from flask import g, request, session
-from flask_babel import Babel, gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported)
+from babel import support
+from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported)
 from marshmallow import Schema, fields, validate
 
 _ = gettext
@@ -17,7 +18,9 @@ LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
 def select_locale():
-    from flask import current_app
+    from flask import current_app, has_request_context
+    if not has_request_context():  # jobs and CLI: the instance's default language
+        return current_app.config["DEFAULT_LANGUAGE"]
     languages = [lang for lang in current_app.config["LANGUAGES"].split(",") if lang]
     user = g.get("user")
     if user is not None and getattr(user, "language", None) in languages:
@@ -44,10 +47,37 @@ def translation_directories(app) -> list[str]:
     return dirs
 
 
+class CatalogueDomain(Domain):
+    """The "messages" domain, also found in the folder ``pybabel init -l zh_CN`` creates.
+
+    Babel parses ``zh_CN`` as ``zh_Hans_CN`` (it adds the likely script), and gettext then looks only for
+    ``zh_Hans_CN/`` and ``zh/``, so a ``zh_CN/`` catalogue (core's and any plugin's) would silently not load.
+    """
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:  # outside a request or app context
+            return support.NullTranslations()
+        key = str(locale)
+        if key not in self.cache:
+            names = [key]
+            if locale.script and locale.territory:
+                names.append(f"{locale.language}_{locale.territory}")
+            translations = support.Translations()
+            for dirname in self.translation_directories:
+                catalog = support.Translations.load(dirname, names, self.domain[0])
+                translations.merge(catalog)
+                if hasattr(catalog, "plural"):  # merge() does not copy the plural rule
+                    translations.plural = catalog.plural
+            self.cache[key] = translations
+        return self.cache[key]
+
+
 def init_app(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(app))
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LANGUAGE"]
-    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel = Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.domain_instance = CatalogueDomain()  # shadows Flask-Babel's cached default domain for this app
 
 
 def _translate_marshmallow_messages():

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from core.i18n import _l
+
 
 @dataclass
 class Licence:
@@ -22,7 +24,7 @@ class Licence:
     seats: int | None = None
     expires: dt.date | None = None
     valid: bool = False
-    problem: str = ""  # why it is not valid (shown to the admin)
+    problem: object = ""  # why it is not valid (a lazy, translatable text shown to the admin)
     path: str = ""
 
     def allows(self, module: str) -> bool:
@@ -50,7 +52,7 @@ def verify(document: dict, public_keys: list[str], today: dt.date | None = None,
     today = today or dt.date.today()
     payload = document.get("payload") if isinstance(document, dict) else None
     if not isinstance(payload, dict):
-        return Licence(problem="malformed licence file", path=path)
+        return Licence(problem=_l("malformed licence file"), path=path)
     licence = Licence(
         licensee=str(payload.get("licensee", "")),
         modules=[str(m) for m in payload.get("modules", [])] if isinstance(payload.get("modules"), list) else [],
@@ -60,15 +62,15 @@ def verify(document: dict, public_keys: list[str], today: dt.date | None = None,
     try:
         licence.expires = dt.date.fromisoformat(str(payload.get("expires")))
     except ValueError:
-        licence.problem = "licence has no valid expiry date"
+        licence.problem = _l("licence has no valid expiry date")
         return licence
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)
     except ValueError:
-        licence.problem = "licence signature is not base64"
+        licence.problem = _l("licence signature is not base64")
         return licence
     if not public_keys:
-        licence.problem = "no vendor public key is configured to check the licence"
+        licence.problem = _l("no vendor public key is configured to check the licence")
         return licence
     for key_b64 in public_keys:
         try:
@@ -78,10 +80,10 @@ def verify(document: dict, public_keys: list[str], today: dt.date | None = None,
         except (InvalidSignature, ValueError):
             continue
     else:
-        licence.problem = "licence signature does not match any vendor key (tampered or foreign)"
+        licence.problem = _l("licence signature does not match any vendor key (tampered or foreign)")
         return licence
     if licence.expires < today:
-        licence.problem = f"licence expired on {licence.expires.isoformat()}"
+        licence.problem = _l("licence expired on %(date)s", date=licence.expires.isoformat())
         return licence
     licence.valid = True
     return licence
@@ -95,7 +97,7 @@ def load(path: str | None, public_keys: list[str], today=None) -> Licence | None
         with open(path, encoding="utf-8") as fh:
             document = json.load(fh)
     except OSError as exc:
-        return Licence(problem=f"cannot read licence file: {exc.strerror}", path=path)
+        return Licence(problem=_l("cannot read licence file: %(reason)s", reason=exc.strerror), path=path)
     except ValueError:
-        return Licence(problem="licence file is not JSON", path=path)
+        return Licence(problem=_l("licence file is not JSON"), path=path)
     return verify(document, public_keys, today=today, path=path)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pluggy
 
 import hooks
+from core.i18n import _l
 
 
 class PluginError(RuntimeError):
@@ -66,11 +67,11 @@ def load_plugins(pm, *, configured, licence, disabled, extra=()):
         info.licensed = licence is None or licence.allows(name)
         info.admin_enabled = name not in disabled
         if not info.configured:
-            info.reason = "not configured"
+            info.reason = _l("not configured")
         elif not info.licensed:
-            info.reason = licence.problem or "not in the licence"
+            info.reason = licence.problem or _l("not in the licence")
         elif not info.admin_enabled:
-            info.reason = "disabled by an administrator"
+            info.reason = _l("disabled by an administrator")
         else:
             candidates[name] = ep
         infos[name] = info

@@ -41,18 +41,23 @@ class Text(fields.String):
         return value
 
 
-class OptionalEmail(fields.Email):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and not value.strip():
-            return None
-        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs)
+class _BlankIsNone:
+    """An empty or blank string means "no value" (validators do not run on it)."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                value = None
+        return super().deserialize(value, attr, data, **kwargs)
 
 
-class OptionalURL(fields.URL):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and not value.strip():
-            return None
-        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs)
+class OptionalEmail(_BlankIsNone, fields.Email):
+    pass
+
+
+class OptionalURL(_BlankIsNone, fields.URL):
+    pass
 
 
 class EntitySchema(Schema):

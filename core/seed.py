@@ -21,6 +21,9 @@ def seed_roles(session, gx):
                 if permission not in gx.permissions:
                     raise ValueError(f"stock role {stock.key!r} grants unknown permission {permission!r}")
                 wanted[stock.key][permission] = level
+    # The administrator role holds every permission, so an admin can grant whatever a module adds.
+    for permission in gx.permissions:
+        wanted["admin"].setdefault(permission.name, "all")
     roles = {r.key: r for r in session.execute(select(Role)).scalars()}
     for key, grants in wanted.items():
         role = roles.get(key)

@@ -8,6 +8,21 @@ from core.runtime import current, db
 from core.scope import current_scope
 
 
+# Ids beyond a signed 64-bit integer cannot exist; refusing them early keeps them away from the database
+# driver (SQLite raises OverflowError on them). Routes use ``<{ID}:record_id>``.
+MAX_ID = 2**63 - 1
+ID = f"int(max={MAX_ID})"
+
+
+def parse_id(value):
+    """A positive id from form or query text, or None."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 def spec_or_404(entity: str):
     """The ``EntitySpec`` named ``entity``; 404 for unknown or disabled modules."""
     spec = current().entities.get(entity)

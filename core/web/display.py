@@ -106,12 +106,12 @@ def load_titles(session, entity, ids) -> dict:
     if target.title_attr in model.__mapper__.column_attrs.keys():
         title_column = getattr(model, target.title_attr)
         rows = session.execute(select(model.id, title_column).where(model.id.in_(ids)))
-        return {(entity, row[0]): _shorten(row[1] if row[1] is not None else f"#{row[0]}") for row in rows}
+        return {(entity, row[0]): shorten(row[1] if row[1] is not None else f"#{row[0]}") for row in rows}
     records = session.execute(select(model).where(model.id.in_(ids))).unique().scalars()
-    return {(entity, r.id): _shorten(target.title(r)) for r in records}
+    return {(entity, r.id): shorten(target.title(r)) for r in records}
 
 
-def _shorten(text, size=80) -> str:
+def shorten(text, size=80) -> str:
     text = str(text)
     return text if len(text) <= size else text[: size - 1] + "…"
 

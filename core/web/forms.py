@@ -16,7 +16,7 @@ from marshmallow import missing
 
 from core.i18n import plain
 from core.web import display
-from core.web.common import hidden_fields
+from core.web.common import hidden_fields, parse_id
 from core.web.pickers import owner_options, reference_picker
 
 TEXT_WIDGETS = {"text", "textarea", "tel"}  # free text: the schema decides what "" means
@@ -81,19 +81,13 @@ def build_form(spec, values: dict, errors: dict, action: str) -> list[FormField]
         if fld.widget == "select":
             item.options = [(value, str(label)) for value, label in fld.choices or []]
         elif fld.widget == "owner":
-            item.options = [(str(uid), name) for uid, name in owner_options(spec, action, _int(item.value))]
+            item.options = [(str(uid), name) for uid, name in owner_options(spec, action, parse_id(item.value))]
             item.blank_option = action == "create"  # blank = "me" on create
         elif fld.widget == "reference":
             item.picker = reference_picker(fld.reference, item.value)
         form.append(item)
     return form
 
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # ---------------------------------------------------------------- values shown in the form
@@ -175,11 +169,21 @@ def data_from_form(spec, form) -> dict:
         elif fld.widget in TEXT_WIDGETS:
             data[fld.name] = raw
         elif raw.strip():  # select, number, date, datetime, owner, reference, email, url
-            data[fld.name] = local_to_utc(raw) if fld.widget == "datetime" else raw.strip()
+            data[fld.name] = _typed_text(fld.widget, raw.strip())
         elif fld.name not in declared or declared[fld.name].allow_none:
             data[fld.name] = None  # "" means "not given"
         # else: a field that cannot be empty is left out: its default applies, or "required" is reported
     return data
+
+
+def _typed_text(widget, text):
+    if widget == "datetime":
+        return local_to_utc(text)
+    if widget in ("owner", "reference") and text.isdigit() and parse_id(text) is None:
+        # An id no row can have (beyond 64 bits): ask for id -1 so that the service answers "not found" at
+        # the field, instead of the database driver failing on the number.
+        return "-1"
+    return text
 
 
 def without_unset_defaults(spec, data: dict, editing=False) -> dict:

@@ -14,7 +14,7 @@ from flask import request
 from core import services
 from core.i18n import _
 from core.web import display
-from core.web.common import hidden_fields, page_limit
+from core.web.common import MAX_ID, hidden_fields, page_limit
 from core.web.pickers import owner_options, reference_picker
 
 TRUE_VALUES = {"1", "true", "yes", "on", "y"}
@@ -97,7 +97,10 @@ def coerce_filter(spec, name, raw: str):
             return False
         raise ValueError(raw)
     if python_type is int:
-        return int(raw)
+        number = int(raw)
+        if abs(number) > MAX_ID:
+            raise ValueError(raw)
+        return number
     if python_type is Decimal:
         return Decimal(raw)
     if python_type is dt.datetime:

@@ -11,6 +11,7 @@ from core.i18n import _
 from core.models import User
 from core.runtime import current, db
 from core.scope import current_scope, get_scoped
+from core.web.common import parse_id
 
 # Above this many visible records a reference input becomes an autocomplete (web.record_lookup).
 REFERENCE_SELECT_MAX = 100
@@ -60,15 +61,9 @@ def reference_picker(entity: str, current_value=None) -> Picker:
         picker.autocomplete = True
         rows = []
     picker.options = sorted(((r.id, target.title(r)) for r in rows), key=lambda o: o[1].lower())
-    value = _as_int(current_value)
+    value = parse_id(current_value)
     if value is not None and all(rid != value for rid, _title in picker.options):
         record = get_scoped(session, target.model, value)
         picker.options.insert(0, (value, target.title(record) if record is not None else _("(not visible)")))
     return picker
 
-
-def _as_int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None

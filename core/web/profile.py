@@ -11,6 +11,7 @@ from core.i18n import LANGUAGE_NAMES, _
 from core.models import ApiToken
 from core.runtime import db
 from core.web import bp
+from core.web.common import ID
 
 
 def _tokens(user):
@@ -76,7 +77,7 @@ def token_create():
     return _render(new_token=token, new_token_name=name)
 
 
-@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route(f"/profile/tokens/<{ID}:token_id>/revoke", methods=["POST"])
 @login_required_only
 def token_revoke(token_id):
     token = db().execute(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == g.user.id,

@@ -1,8 +1,10 @@
 """Rendering of the pieces modules contribute to pages: detail-page panels and dashboard widgets.
 
 A panel's (or widget's) template is a fragment: the shell draws the card and its title (``card-header``),
-the fragment draws the body (usually ``<div class="card-body">``, or a flush table/list). It is rendered with the keys of ``panel.context`` (or of what ``widget.load()`` returned) as
-template variables, plus ``panel``/``record`` (``widget``/``data``) and the ``cell`` display helper.
+the fragment draws the body (usually ``<div class="card-body">``, or a flush table/list). It is rendered
+with the keys of ``panel.context`` (or of what ``widget.load()`` returned) as template variables, plus
+``panel``/``record``/``record_spec`` (``widget``/``data``) and the ``cell`` display helper; so both
+``{{ visits }}`` and ``{{ panel.context.visits }}`` work.
 """
 from __future__ import annotations
 

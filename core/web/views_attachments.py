@@ -8,11 +8,11 @@ from core.authz import login_required_only, requires
 from core.i18n import _
 from core.runtime import current, db
 from core.web import bp
-from core.web.common import detail_url, entity_permission, scope, spec_or_404
+from core.web.common import ID, detail_url, entity_permission, scope, spec_or_404
 from core.web.responses import content_disposition
 
 
-@bp.route("/attachments/<entity>/<int:record_id>", methods=["POST"])
+@bp.route(f"/attachments/<entity>/<{ID}:record_id>", methods=["POST"])
 @requires(entity_permission("edit"))
 def attachment_upload(entity, record_id):
     spec = spec_or_404(entity)
@@ -40,7 +40,7 @@ def _editable_or_404(spec, record_id):
         abort(404)
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route(f"/attachments/<{ID}:attachment_id>")
 @login_required_only
 def attachment_download(attachment_id):
     try:
@@ -59,7 +59,7 @@ def attachment_download(attachment_id):
     return response
 
 
-@bp.route("/attachments/<int:attachment_id>/delete", methods=["POST"])
+@bp.route(f"/attachments/<{ID}:attachment_id>/delete", methods=["POST"])
 @login_required_only
 def attachment_delete(attachment_id):
     try:

@@ -14,7 +14,7 @@ from core.authz import has, requires
 from core.i18n import _, plain
 from core.runtime import current, db
 from core.web import bp, display, listing
-from core.web.common import entity_permission, safe_next, scope, spec_or_404
+from core.web.common import entity_permission, parse_id, safe_next, scope, spec_or_404
 from core.web.export import export_rows
 from core.web.pickers import owner_options
 from core.web.responses import content_disposition
@@ -65,12 +65,12 @@ def record_export(entity):
     args = listing.parse_list_args(spec)
     columns = ["id"] + [c for c in listing.visible_columns(spec) if c != "id"]
     stmt = listing.list_statement(db(), spec, args)
-    session = db()
-    chunks = (chunk.encode("utf-8") for chunk in export_rows(session, spec, stmt, args.sort, columns))
-    filename = f"{spec.label_plural}-{dt.date.today().isoformat()}.csv"
+    chunks = (chunk.encode("utf-8") for chunk in export_rows(db(), spec, stmt, args.sort, columns))
+    today = dt.datetime.now(display.local_timezone()).date().isoformat()
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Content-Disposition"] = content_disposition(f"{spec.label_plural}-{today}.csv",
+                                                                  fallback=f"{spec.name}-{today}.csv")
     return response
 
 
@@ -81,13 +81,9 @@ def record_transfer(entity):
     back = safe_next(request.form.get("next"), url_for("web.record_list", entity=spec.name))
     if not spec.scoped:
         abort(404)
-    try:
-        ids = [int(v) for v in request.form.getlist("ids")]
-        owner_id = int(request.form.get("owner_id", ""))
-    except ValueError:
-        flash(_("Choose the records and the new owner."), "error")
-        return redirect(back)
-    if not ids:
+    ids = [parse_id(v) for v in request.form.getlist("ids")]
+    owner_id = parse_id(request.form.get("owner_id"))
+    if not ids or None in ids or owner_id is None:
         flash(_("Choose the records and the new owner."), "error")
         return redirect(back)
     cascade = [(current().entities[name], fk) for name, fk in TRANSFER_CASCADE.get(spec.name, ())

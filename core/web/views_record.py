@@ -12,7 +12,7 @@ from core.i18n import _
 from core.runtime import current, db
 from core.web import bp, display, forms
 from core.web.common import (
-    detail_url, entity_permission, hidden_fields, may, safe_next, scope, spec_or_404,
+    ID, detail_url, entity_permission, hidden_fields, may, safe_next, scope, spec_or_404,
 )
 from core.web.panels import core_panels
 from core.web.pickers import owner_options
@@ -39,7 +39,7 @@ def _hook_list(hook_name, **kwargs):
     return [item for group in results for item in group or []]
 
 
-@bp.route("/r/<entity>/<int:record_id>")
+@bp.route(f"/r/<entity>/<{ID}:record_id>")
 @requires(entity_permission("view"))
 def record_detail(entity, record_id):
     spec = spec_or_404(entity)
@@ -60,7 +60,7 @@ def record_detail(entity, record_id):
         "web/detail.html", spec=spec, record=record, fields=fields, lookups=lookups, cell=display.record_cell,
         panels=panels, actions=actions, can_edit=can_edit, can_delete=can_delete,
         owner_choices=owner_options(spec, "edit", record.owner_id) if spec.scoped and can_edit else [],
-        title=spec.title(record))
+        title=display.shorten(spec.title(record), 120))
 
 
 def _render_form(spec, values, errors, status=200, record=None, version=None, general=None):
@@ -70,7 +70,7 @@ def _render_form(spec, values, errors, status=200, record=None, version=None, ge
     general = list(general or []) + [m for name, msgs in errors.items() if name not in shown for m in msgs]
     return render_template("web/form.html", spec=spec, form=form, record=record, version=version,
                            general_errors=general, next=request.values.get("next", ""),
-                           title=spec.title(record) if record is not None else None), status
+                           title=display.shorten(spec.title(record), 120) if record is not None else None), status
 
 
 @bp.route("/r/<entity>/new", methods=["GET", "POST"])
@@ -96,7 +96,7 @@ def record_new(entity):
     return redirect(safe_next(request.form.get("next"), detail_url(spec, record.id)))
 
 
-@bp.route("/r/<entity>/<int:record_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/r/<entity>/<{ID}:record_id>/edit", methods=["GET", "POST"])
 @requires(entity_permission("edit"))
 def record_edit(entity, record_id):
     spec = spec_or_404(entity)
@@ -130,7 +130,7 @@ def record_edit(entity, record_id):
     return redirect(safe_next(request.form.get("next"), detail_url(spec, record_id)))
 
 
-@bp.route("/r/<entity>/<int:record_id>/delete", methods=["POST"])
+@bp.route(f"/r/<entity>/<{ID}:record_id>/delete", methods=["POST"])
 @requires(entity_permission("delete"))
 def record_delete(entity, record_id):
     spec = spec_or_404(entity)
@@ -142,7 +142,7 @@ def record_delete(entity, record_id):
     return redirect(url_for("web.record_list", entity=spec.name))
 
 
-@bp.route("/r/<entity>/<int:record_id>/restore", methods=["POST"])
+@bp.route(f"/r/<entity>/<{ID}:record_id>/restore", methods=["POST"])
 @requires(entity_permission("delete"))
 def record_restore(entity, record_id):
     spec = spec_or_404(entity)

@@ -31,6 +31,21 @@ def test_global_search_is_grouped_and_scoped(org, client_as, system_session):
     assert "Needle West" in client_as(org.boss).get("/search?q=needle").get_data(as_text=True)
 
 
+def test_a_peer_rep_never_sees_the_record_in_list_search_or_export(org, client_as, system_session):
+    from core.models import Role, RoleGrant
+    make_customer(system_session, org.rep_east, "Eastern Secret")
+    make_customer(system_session, org.rep_west, "Western Own")
+    role = system_session.execute(select(Role).where(Role.key == "salesperson")).scalar_one()
+    role.grants.append(RoleGrant(permission="core.customer.export", level="own"))
+    system_session.commit()
+    west = client_as(org.rep_west)
+    assert "Eastern Secret" not in west.get("/r/customer/").get_data(as_text=True)
+    assert "Eastern Secret" not in west.get("/search?q=Secret").get_data(as_text=True)
+    assert "Eastern Secret" not in west.get("/r/customer/lookup?q=Secret").get_data(as_text=True)
+    export = west.get("/r/customer/export.csv").get_data().decode("utf-8-sig")
+    assert "Western Own" in export and "Eastern Secret" not in export
+
+
 def test_search_shows_at_most_ten_per_entity(org, client_as, system_session):
     for i in range(12):
         make_customer(system_session, org.rep_east, f"Many Match {i}")

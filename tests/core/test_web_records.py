@@ -78,6 +78,18 @@ def test_bad_list_arguments_are_ignored_or_refused_cleanly(org, client_as, syste
         assert client.get(url).status_code == 200, url
     assert client.get("/r/customer/?cursor=not-a-cursor").status_code == 400
     assert client.get("/r/nothing/").status_code == 404
+    huge = "99999999999999999999"  # past 2**63: must never reach the database driver
+    assert client.get(f"/r/customer/{huge}").status_code == 404
+    assert client.get(f"/r/customer/?f_owner_id={huge}").status_code == 200
+    assert client.get(f"/r/contact/new?customer_id={huge}").status_code == 200
+
+
+def test_huge_ids_in_forms_are_field_errors(org, client_as, csrf):
+    client = client_as(org.rep_east)
+    huge = "99999999999999999999"
+    response = client.post("/r/contact/new", data={"csrf_token": csrf(client), "name": "Big", "customer_id": huge})
+    assert response.status_code == 422
+    assert "Not found." in field_errors(response.get_data(as_text=True), "customer_id")
 
 
 def test_page_size_is_capped(app, org, client_as, system_session, monkeypatch):
@@ -212,16 +224,21 @@ def test_form_errors_appear_at_the_field_and_keep_input(org, client_as, csrf):
     assert 'value="Hangzhou 杭州"' in html and 'value="not-an-email"' in html
 
 
-def test_form_errors_for_a_chinese_user(org, client_as, csrf, system_session):
+def test_form_errors_for_a_chinese_user(app, org, client_as, csrf, system_session):
+    from flask_babel import force_locale, gettext
+    with app.test_request_context(), force_locale("zh_CN"):
+        expected = gettext("Not a valid URL.")
+    assert expected != "Not a valid URL."  # the zh_CN catalogue translates it
     user = system_session.execute(select(User).where(User.id == org.rep_east.id)).scalar_one()
     user.language = "zh_CN"
     system_session.commit()
     client = client_as(org.rep_east)
     response = client.post("/r/customer/new", data={"csrf_token": csrf(client), "name": "Ok",
                                                      "website": "javascript:alert(1)"})
+    html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'lang="zh-CN"' in response.get_data(as_text=True)
-    assert "Not a valid URL." in field_errors(response.get_data(as_text=True), "website")
+    assert 'lang="zh-CN"' in html and 'value="javascript:alert(1)"' in html
+    assert expected in field_errors(html, "website")
 
 
 def test_owner_outside_scope_is_refused_at_the_field(org, client_as, csrf, system_session):
