@@ -9,7 +9,7 @@ helpers ``listing``, ``forms``, ``display``, ``pickers``, ``panels``, ``export``
 """
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from babel import Locale
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
@@ -49,6 +49,19 @@ def dashboard():
     return render_template("web/dashboard.html", tiles=tiles)
 
 
+def _refuse_foreign_origin():
+    """A state-changing request that a browser marks as coming from another site is refused (CSRF
+    defence in depth, on top of the token)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
+        return None  # the API authenticates by token only, never by cookie
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
+        abort(400, description="cross-site request refused")
+    if origin == "null":
+        abort(400, description="cross-site request refused")
+    return None
+
+
 def _security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -59,6 +72,8 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     if g.get("user") is not None:
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
 
@@ -75,6 +90,7 @@ def init_app(app):
     from core.web import errors
 
     csrf.init_app(app)
+    app.before_request(_refuse_foreign_origin)
     app.after_request(_security_headers)
     errors.register(app)
 
