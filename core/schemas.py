@@ -29,13 +29,17 @@ def one_of(choices):
 
 
 class Text(fields.String):
-    """A string that is stripped; empty input becomes None for optional fields."""
+    """A string that is stripped; blank input becomes None for optional fields (before validation)."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, str) and not value.strip() and not self.required:
+            value = None
+        return super().deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        value = value.strip()
-        if value == "" and not self.required:
-            return None
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not value and self.required:
+            raise self.make_error("required")
         if "\x00" in value:
             raise ValidationError(_l("Invalid value."))
         return value
