@@ -53,6 +53,9 @@ def test_init_creates_the_administrator_once(cli, system_session):
     assert "Administrator admin created." in first.output
     admin = user_named(system_session, "admin")
     assert [r.key for r in admin.roles] == ["admin"] and verify_password(admin.password_hash, ADMIN_PASSWORD)
+    from core.models import User
+    logins = fresh(system_session).execute(select(User.login)).scalars().all()
+    assert logins == ["admin"]  # SECURITY.md 20: no default or demo account after an install
     again = cli("init", GUANXI_ADMIN_PASSWORD="Another-Long-Password-99")
     assert again.exit_code == 0 and "An administrator exists already: admin." in again.output
     assert verify_password(user_named(system_session, "admin").password_hash, ADMIN_PASSWORD)
