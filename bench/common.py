@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 BENCH_DIR = Path(os.environ.get("GUANXI_BENCH_DIR", "/tmp/bench"))
@@ -143,12 +143,27 @@ def session_cookie(app, user_id: int) -> str:
 
 
 def bench_users(gx) -> dict:
-    """The users the timings run as: the busiest salesperson, his manager, the boss (made by generate.py)."""
-    from core.models import User
+    """The users the timings run as (made by generate.py): the busiest salesperson (rep01), his manager
+    (East, the biggest team), the boss, and the other end of the skew: the salesperson with the fewest
+    customers and the manager of the smallest team (few matches = the most rows to scan)."""
+    from core.models import Customer, Department, User
     with gx.system_session("bench: pick users") as s:
-        by_login = {u.login: u for u in s.execute(
-            select(User).where(User.login.in_(["rep01", "manager_east", "boss"]))).scalars()}
-        return {"salesperson": by_login["rep01"], "manager": by_login["manager_east"], "boss": by_login["boss"]}
+        by_login = {u.login: u for u in s.execute(select(User)).scalars()}
+        per_owner = dict(s.execute(select(Customer.owner_id, func.count()).group_by(Customer.owner_id)).all())
+        reps = [u for login, u in by_login.items() if login.startswith("rep")]
+        smallest_rep = min(reps, key=lambda u: (per_owner.get(u.id, 0), u.id))
+        per_team = {}
+        for login, manager in by_login.items():
+            if not login.startswith("manager_"):
+                continue
+            path = s.execute(select(Department.path).where(Department.id == manager.department_id)).scalar_one()
+            team = s.execute(select(Department.id).where(Department.path.startswith(path))).scalars().all()
+            per_team[manager.id] = s.execute(select(func.count()).select_from(Customer).where(
+                Customer.department_id.in_(team))).scalar_one()
+        smallest_manager = min(per_team, key=lambda uid: (per_team[uid], uid))
+        by_id = {u.id: u for u in by_login.values()}
+        return {"salesperson": by_login["rep01"], "manager": by_login["manager_east"], "boss": by_login["boss"],
+                "salesperson_small": smallest_rep, "manager_small": by_id[smallest_manager]}
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:

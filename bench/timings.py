@@ -45,7 +45,7 @@ def parse_args(argv=None):
                    help="requests per case when one request takes longer than --slow-ms")
     p.add_argument("--slow-ms", type=float, default=500.0)
     p.add_argument("--deep-page", type=int, default=10_000)
-    p.add_argument("--roles", default="salesperson,manager,boss")
+    p.add_argument("--roles", default="salesperson,salesperson_small,manager,manager_small,boss")
     p.add_argument("--q-cn", default="华信", help="Chinese search term (a trade name in ~1%% of names)")
     p.add_argument("--q-phone", default=None, help="phone fragment (default: 7 digits of a real phone)")
     p.add_argument("--explain", action="store_true", help="print the plan of each page's customer SELECTs")

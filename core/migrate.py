@@ -41,7 +41,7 @@ def owners_in_order(gx) -> list[str]:
     return owners
 
 
-def upgrade(gx, revision="head"):
+def upgrade(gx, revision="heads"):
     with gx.engine.begin() as connection:
         for owner in owners_in_order(gx):
             command.upgrade(alembic_config(owner, connection, gx.pm), revision)
@@ -53,17 +53,19 @@ def downgrade(gx, owner: str, revision: str):
 
 
 def current(gx) -> dict[str, str | None]:
+    """Applied revision per owner (several, comma-separated and sorted, while a lineage has branches)."""
     result = {}
     with gx.engine.connect() as connection:
         for owner in owners_in_order(gx):
             ctx = MigrationContext.configure(connection, opts={"version_table": f"alembic_version_{owner}"})
-            result[owner] = ctx.get_current_revision()
+            revisions = sorted(ctx.get_current_heads())
+            result[owner] = ",".join(revisions) if revisions else None
     return result
 
 
 def heads(gx) -> dict[str, str | None]:
-    return {owner: ScriptDirectory.from_config(alembic_config(owner, pm=gx.pm)).get_current_head()
-            for owner in owners_in_order(gx)}
+    return {owner: ",".join(sorted(ScriptDirectory.from_config(alembic_config(owner, pm=gx.pm)).get_heads()))
+            or None for owner in owners_in_order(gx)}
 
 
 def revision(gx, owner: str, message: str, autogenerate=True):
