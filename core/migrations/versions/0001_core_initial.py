@@ -71,7 +71,6 @@ def upgrade():
     info={'owner': 'core'}
     )
     with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_product_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_product_name'), ['name'], unique=False)
 
     op.create_table('role',
@@ -207,7 +206,6 @@ def upgrade():
     info={'owner': 'core'}
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customer_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index('ix_customer_department_id_id', ['department_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_email'), ['email'], unique=False)
         batch_op.create_index('ix_customer_name_id', ['name', 'id'], unique=False)
@@ -265,7 +263,6 @@ def upgrade():
     )
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contact_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index('ix_contact_department_id_id', ['department_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_mobile'), ['mobile'], unique=False)
@@ -305,7 +302,6 @@ def upgrade():
     )
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_follow_up_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_follow_up_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index('ix_follow_up_department_id_id', ['department_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_up_next_follow_up'), ['next_follow_up'], unique=False)
         batch_op.create_index('ix_follow_up_owner_id_id', ['owner_id', 'id'], unique=False)

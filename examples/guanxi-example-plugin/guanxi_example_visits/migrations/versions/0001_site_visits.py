@@ -39,7 +39,6 @@ def upgrade():
     with op.batch_alter_table('visits_site_visit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visits_site_visit_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_visits_site_visit_date_id', ['date', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_visits_site_visit_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index('ix_visits_site_visit_department_id_id', ['department_id', 'id'], unique=False)
         batch_op.create_index('ix_visits_site_visit_owner_id_id', ['owner_id', 'id'], unique=False)
 
