@@ -119,7 +119,14 @@ def search_providers():
 
 @hookspec
 def custom_field_types():
-    """Return a list of custom field type objects for the module builder (used by the module-builder issue)."""
+    """Return a list of ``core.customfields.FieldType`` instances: extra types for the module builder.
+
+    Called when definitions are validated and schemas are built (cached per definitions version). Each type
+    has a unique ``key`` and gives its marshmallow field (``inner_field``), stored JSON form (``store``),
+    form widget name, display formatter (``format``) and ONE SQL expression builder per dialect
+    (``expression``) used for filters, sorting and the optional expression index. Core types win on a key
+    clash; objects that are not ``FieldType`` instances are ignored.
+    """
 
 
 @hookspec
@@ -144,3 +151,17 @@ def settings_schema():
 @hookspec(historic=True)
 def app_configured(app):
     """Last start-up step, once per app; subscribe to ``core.signals`` here. Historic: late plugins get it too."""
+
+
+@hookspec
+def merge_records(entity, survivor_id, merged_ids, session):
+    """Re-link the plugin's rows that point at records being merged; return value ignored.
+
+    Called by ``core.dedupe.merge`` when a user merges duplicate records of ``entity`` (``"customer"`` or
+    ``"contact"``): every row of the plugin's tables that refers to one of ``merged_ids`` must be changed to
+    refer to ``survivor_id`` (e.g. ``UPDATE visits_site_visit SET customer_id = survivor_id WHERE customer_id
+    IN merged_ids``), soft-deleted rows included (``execution_options(include_deleted=True)``). ``session``
+    runs under an explicit system scope for this call, so rows the merging user cannot see are re-linked too.
+    Called inside the merge's one transaction, after core re-linked its own rows and before the merged
+    records go to the recycle bin: do not commit; raising an exception rolls the whole merge back.
+    """

@@ -40,6 +40,8 @@ setup(
         "click>=8.1,<9",
         "Jinja2>=3.1.6,<4",
         "pypinyin>=0.51,<1",
+        "openpyxl>=3.1,<4",  # XLSX import (read-only) and export (write-only)
+        "defusedxml>=0.7,<0.8",  # openpyxl parses workbook XML through it (no XXE, no entity bombs)
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1,<4"],

@@ -23,6 +23,7 @@ from sqlalchemy import func, inspect, select, text
 import common
 import datagen
 import vocab
+from derived import derived_columns
 
 
 def parse_args(argv=None):
@@ -155,10 +156,19 @@ def finish(engine, tables, analyze: bool, clock):
 
 # ---------------------------------------------------------------------- main
 
+def with_derived(table, columns):
+    """(table, all columns, rows -> rows with the derived columns appended)."""
+    extra_columns, extra = derived_columns(table, columns)
+    if not extra_columns:
+        return table, columns, lambda rows: rows
+    return table, columns + extra_columns, lambda rows: [row + extra(row) for row in rows]
+
+
 def load(engine, gen, tables, total: int, batch: int, clock):
     from writers import writer_for
 
-    customer, contact, follow_up = tables
+    shapes = [with_derived(table, columns) for table, columns in zip(
+        tables, (datagen.CUSTOMER_COLUMNS, datagen.CONTACT_COLUMNS, datagen.FOLLOW_UP_COLUMNS))]
     counts = [0, 0, 0]
     with engine.connect() as conn:
         writer = writer_for(conn)
@@ -166,9 +176,8 @@ def load(engine, gen, tables, total: int, batch: int, clock):
             size = min(batch, total - first + 1)
             customers, contacts, follow_ups = gen.customers(first, size, total)
             with conn.begin():
-                writer.write(customer, datagen.CUSTOMER_COLUMNS, customers)
-                writer.write(contact, datagen.CONTACT_COLUMNS, contacts)
-                writer.write(follow_up, datagen.FOLLOW_UP_COLUMNS, follow_ups)
+                for (table, columns, extend), rows in zip(shapes, (customers, contacts, follow_ups)):
+                    writer.write(table, columns, extend(rows))
             counts = [counts[0] + len(customers), counts[1] + len(contacts), counts[2] + len(follow_ups)]
             if (first - 1) // batch % 20 == 19 or first + size > total:
                 rate = sum(counts) / (time.perf_counter() - clock.last)

@@ -4,7 +4,7 @@
 # same run. Target: the list page keeps >= 50% of the bare page's requests/s.
 #
 #   bench/load.sh [sqlite|pg|SQLAlchemy URL]
-#   environment: DURATION=20s THREADS=2 CONNECTIONS=16 WORKERS=2 LOGIN=rep01 LIST_PATH=/r/customer/
+#   environment: DURATION=20s WARMUP=5s THREADS=2 CONNECTIONS=16 WORKERS=2 LOGIN=rep01 LIST_PATH=/r/customer/
 #
 # Needs: wrk (apt-get install -y wrk), gunicorn (pip install -e '.[server]'), a database made by
 # bench/generate.py. Only 127.0.0.1 is used; both servers are stopped on exit.
@@ -59,6 +59,8 @@ wait_for "http://127.0.0.1:$APP_PORT$LIST_PATH" "$COOKIE"
 
 run() {  # label url [cookie]
     local out
+    # unmeasured warm-up: worker imports, template compilation, the database's page cache
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-5s}" ${3:+-H "Cookie: $3"} "$2" >/dev/null
     out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${3:+-H "Cookie: $3"} "$2")"
     echo "$out" >"$LOG_DIR/wrk-$1.txt"
     local rps p99 non2xx
@@ -69,7 +71,8 @@ run() {  # label url [cookie]
     echo "$rps"
 }
 
-echo "load: $URL, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, gunicorn --workers $WORKERS, $(nproc) cores" >&2
+echo "load: $URL, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, gunicorn --workers $WORKERS, $(nproc) cores," \
+     "load average $(cut -d' ' -f1 /proc/loadavg)" >&2
 BARE_RPS="$(run bare-flask-50-rows "http://127.0.0.1:$BARE_PORT/")"
 APP_RPS="$(run "guanxi-list-$LOGIN" "http://127.0.0.1:$APP_PORT$LIST_PATH" "$COOKIE")"
 awk -v a="$APP_RPS" -v b="$BARE_RPS" 'BEGIN {

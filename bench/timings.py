@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import platform
 import sys
 from urllib.parse import urlencode
@@ -50,6 +51,8 @@ def parse_args(argv=None):
     p.add_argument("--q-phone", default=None, help="phone fragment (default: 7 digits of a real phone)")
     p.add_argument("--explain", action="store_true", help="print the plan of each page's customer SELECTs")
     p.add_argument("--no-pages", action="store_true", help="service-level timings only")
+    p.add_argument("--cases", default="", help="only the cases whose name contains one of these "
+                                               "comma-separated words (e.g. 'search ?q' or 'list page 1')")
     return p.parse_args(argv)
 
 
@@ -89,6 +92,19 @@ def deep_cursor(gx, user_id, wanted_page):
         return page_no, services.encode_cursor([last_id, last_id]), total
     finally:
         session.close()
+
+
+def search_index_note(gx) -> str:
+    """The global search page reads the ``search_token`` index when core has one: say if it is empty."""
+    from sqlalchemy import inspect
+    if "search_token" not in inspect(gx.engine).get_table_names():
+        return "no search_token table: /search scans the entity tables"
+    with gx.engine.connect() as conn:
+        tokens = conn.execute(text("SELECT count(*) FROM search_token")).scalar_one()
+    if not tokens:
+        return ("search_token is EMPTY: /search finds nothing and its timings mean little "
+                "(build it: python bench/search_bench.py --url ... --build)")
+    return f"search_token holds {tokens:,} tokens"
 
 
 def phone_fragment(gx, user_id) -> str:
@@ -136,7 +152,13 @@ class Runner:
         self.reference_ms = reference_ms
         self.results = []
 
+    def wanted(self, name) -> bool:
+        words = [w for w in self.args.cases.split(",") if w]
+        return not words or any(w in name for w in words)
+
     def run(self, role, name, kind, fn):
+        if role != "baseline" and not self.wanted(name):
+            return None, None
         try:
             start = common.time_calls(fn, repeat=1, warmup=1)[0]
         except Exception as exc:  # a page that is not built yet must not stop the other measurements
@@ -184,11 +206,12 @@ def time_role(app, gx, role, user, args, runner, q_phone):
     page_no, cursor, total = deep_cursor(gx, user.id, args.deep_page)
     print(f"  {role} = {user.login}: {total:,} visible customers; deep page = page {page_no:,}")
     spec = gx.entities["customer"]
+    count_cap = int(gx.settings.get("COUNT_CAP", 10000))  # the list page's cap (GUANXI_COUNT_CAP)
     session = scoped_session(gx, user.id)
     for name, kind, query_kwargs, page_kwargs in service_cases(cursor, args.q_cn, q_phone):
         def call(query_kwargs=query_kwargs, page_kwargs=page_kwargs):
             result = services.page(session, spec, services.list_query(session, spec, **query_kwargs),
-                                   limit=PAGE_SIZE, **page_kwargs)
+                                   limit=PAGE_SIZE, count_cap=count_cap, **page_kwargs)
             session.rollback()  # a request ends its transaction; so does each call here
             return result
         runner.run(role, name, kind, call)
@@ -202,7 +225,7 @@ def time_role(app, gx, role, user, args, runner, q_phone):
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
         runner.run(role, name, kind, get)
-        if args.explain:
+        if args.explain and runner.wanted(name):
             with explain.captured_sql(gx.engine) as statements:
                 client.get(path)
             for sql, params in explain.entity_selects(statements):
@@ -218,10 +241,12 @@ def main(argv=None):
     with gx.engine.connect() as conn:
         customers = conn.execute(text("SELECT count(*) FROM customer")).scalar_one()
     print(f"timings: {customers:,} customers on {gx.engine.dialect.name} ({url}), "
-          f"{platform.machine()} python {platform.python_version()}, {dt.datetime.now():%Y-%m-%d %H:%M}")
+          f"{platform.machine()} python {platform.python_version()}, {dt.datetime.now():%Y-%m-%d %H:%M}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     users = common.bench_users(gx)
     q_phone = args.q_phone or phone_fragment(gx, users["salesperson"].id)
-    print(f"search terms: {args.q_cn!r} and {q_phone!r}")
+    print(f"search terms: {args.q_cn!r} and {q_phone!r}; {search_index_note(gx)}; "
+          f"COUNT_CAP {gx.settings.get('COUNT_CAP')}")
     runner = Runner(args, reference_ms=None)
     _, (bare_p50, _) = time_baselines(url, gx, runner)
     runner.reference_ms = bare_p50
@@ -230,8 +255,9 @@ def main(argv=None):
     out = common.BENCH_DIR / f"timings-{gx.engine.dialect.name}.json"
     out.write_text(json.dumps({"database": gx.engine.dialect.name, "customers": customers,
                                "date": dt.datetime.now().isoformat(timespec="minutes"),
+                               "load_average_end": round(os.getloadavg()[0], 1),
                                "results": runner.results}, ensure_ascii=False, indent=1))
-    print(f"results written to {out}")
+    print(f"results written to {out}; load average now {os.getloadavg()[0]:.1f}")
     gx.engine.dispose()
 
 

@@ -60,3 +60,11 @@ BASE_URL = "http://127.0.0.1:5000"
 # Backups
 BACKUP_DIR = None  # default: <INSTANCE_PATH>/backups
 BACKUP_KEEP = 7
+
+# Import and export (core.imports, core.exports)
+IMPORT_MAX_ROWS = 1_000_000  # data rows per file
+IMPORT_MAX_CELL = 32 * 1024  # characters per cell
+IMPORT_KEEP_DAYS = 30  # uploaded files and error reports are removed after this many days
+EXPORT_JOB_THRESHOLD = 5000  # larger XLSX exports run as a background job
+EXPORT_MAX_ROWS = 1_000_000  # an export job refuses more rows than this
+EXPORT_KEEP_DAYS = 7  # finished export files are removed after this many days

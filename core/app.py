@@ -20,7 +20,8 @@ from core.runtime import Guanxi, close_request_session
 
 log = logging.getLogger("guanxi")
 
-CORE_PARTS = ("core.i18n", "core.auth", "core.web", "core.api", "core.admin", "core.jobs")
+CORE_PARTS = ("core.i18n", "core.auth", "core.web", "core.api", "core.admin", "core.jobs", "core.dedupe",
+              "core.savedviews")
 
 
 def create_app(config: dict | None = None, plugins=()):

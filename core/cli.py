@@ -333,6 +333,62 @@ def db_revision(message, owner, empty):
 
 # ================================================================== modules
 
+@main.group("customfields")
+def customfields_group():
+    """Custom field definitions (module builder): move a customisation between systems."""
+
+
+@customfields_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def customfields_export(path):
+    """Write every custom field definition to one JSON file."""
+    import json
+    from core.customfields import service
+    with system("guanxi customfields export") as (_app, _gx, session):
+        document = service.export_document(session)
+    Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+    click.echo(f"{len(document['fields'])} field definitions written to {path}")
+
+
+@customfields_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def customfields_import(path):
+    """Create or update definitions from an export file (matched by entity and key; twice = no change)."""
+    import json
+    from core.customfields import service
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"Not a JSON file: {exc}") from None
+    with system("guanxi customfields import") as (_app, _gx, session):
+        counts = service.import_document(session, document)
+    click.echo("{created} new, {updated} changed, {unchanged} unchanged".format(**counts))
+
+
+@main.group("search")
+def search_group():
+    """Global search index."""
+
+
+@search_group.command("reindex")
+@click.option("--entity", "entities", multiple=True, help="Only this entity (repeatable); default: all.")
+def search_reindex(entities):
+    """Rebuild the search index from the records (after an upgrade or a bulk load outside Guanxi)."""
+    from core import search
+    with system("guanxi search reindex") as (_app, gx, session):
+        providers = search.providers(gx)
+        unknown = set(entities) - {p.entity for p in providers}
+        if unknown:
+            raise click.ClickException(f"No search provider for: {', '.join(sorted(unknown))}")
+        for provider in providers:
+            if entities and provider.entity not in entities:
+                continue
+            started = dt.datetime.now()
+            tokens = search.reindex_entity(session, provider.spec)
+            seconds = (dt.datetime.now() - started).total_seconds()
+            click.echo(f"{provider.entity}: {tokens} tokens in {seconds:.1f} s")
+
+
 @main.group()
 def plugins():
     """Installed modules and the administrator's enable/disable switches."""

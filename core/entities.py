@@ -43,6 +43,7 @@ class EntitySpec:
     custom_fields: bool = True
     audit: bool = True
     api: bool = True
+    importable: bool = True  # offered on the CSV/XLSX import pages (core.imports)
     title_attr: str = "name"
     icon: str = "bi-card-list"
     # Entity-specific rules run inside the create/update transaction: on_save(session, record, data).

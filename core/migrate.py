@@ -73,12 +73,21 @@ def revision(gx, owner: str, message: str, autogenerate=True):
         command.revision(alembic_config(owner, connection, gx.pm), message=message, autogenerate=autogenerate)
 
 
+def _custom_field_ddl(name, type_) -> bool:
+    """Expression indexes and MariaDB generated columns of indexed custom fields (``core.customfields``) are
+    made at run time, not by migrations: autogenerate must not drop them."""
+    return bool(name) and ((type_ == "index" and name.startswith("ixcf_"))
+                           or (type_ == "column" and name.startswith("cf_") and name.endswith("_x")))
+
+
 def run_env(context):
     """Body of every owner's ``env.py``."""
     owner = context.config.attributes["owner"]
     connection = context.config.attributes["connection"]
 
     def include_object(obj, name, type_, reflected, compare_to):
+        if reflected and _custom_field_ddl(name, type_):
+            return False
         if type_ == "table":
             table = obj if not reflected else Base.metadata.tables.get(name)
             return table is not None and table.info.get("owner") == owner

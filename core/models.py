@@ -14,6 +14,7 @@ from core.db import (
     Base, CustomFieldsMixin, JSONType, Money, OwnedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime,
     VersionedMixin, utcnow,
 )
+from core.dedupe.keys import computed as dedupe_key  # normalised duplicate keys (core.dedupe)
 
 # ---------------------------------------------------------------- organisation and access
 
@@ -193,6 +194,11 @@ class Customer(OwnedMixin, TimestampMixin, CustomFieldsMixin, SoftDeleteMixin, V
     website: Mapped[str | None] = mapped_column(String(255))
     credit_rating: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
+    # duplicate detection (core.dedupe.keys): normalised copies of name/phone/e-mail, indexed for grouping
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True, default=dedupe_key("customer", "name_key"))
+    phone_key: Mapped[str | None] = mapped_column(String(40), index=True, default=dedupe_key("customer", "phone_key"))
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True,
+                                                  default=dedupe_key("customer", "email_key"))
 
     owner: Mapped[User | None] = relationship(foreign_keys="Customer.owner_id", lazy="joined")
     department: Mapped[Department | None] = relationship(foreign_keys="Customer.department_id")
@@ -220,6 +226,10 @@ class Contact(OwnedMixin, TimestampMixin, CustomFieldsMixin, SoftDeleteMixin, Ve
     birthday: Mapped[dt.date | None] = mapped_column(Date)
     wechat: Mapped[str | None] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(Text)
+    # duplicate detection (core.dedupe.keys); phone_key is the mobile's digits, else the phone's
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True, default=dedupe_key("contact", "name_key"))
+    phone_key: Mapped[str | None] = mapped_column(String(40), index=True, default=dedupe_key("contact", "phone_key"))
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True, default=dedupe_key("contact", "email_key"))
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
     owner: Mapped[User | None] = relationship(foreign_keys="Contact.owner_id")

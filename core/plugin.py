@@ -20,7 +20,29 @@ def register_models():
     return [models.Department, models.User, models.Role, models.RoleGrant, models.UserSession,
             models.LoginThrottle, models.ApiToken, models.ModuleState, models.Setting, models.Tag,
             models.Customer, models.Contact, models.Product, models.FollowUp, models.Attachment,
-            models.AuditEntry]
+            models.AuditEntry, *_custom_field_models(), *_import_export_models(), *_saved_view_models(),
+            *_search_models()]
+
+
+def _custom_field_models():
+    from core.customfields.models import CustomFieldDef
+    return [CustomFieldDef]
+
+
+def _search_models():
+    from core.search.models import SearchToken
+    return [SearchToken]
+
+
+def _saved_view_models():
+    from core.savedviews.models import SavedView
+    return [SavedView]
+
+
+def _import_export_models():
+    from core.exports.models import ExportJob
+    from core.imports.models import ImportChange, ImportJob, ImportMapping
+    return [ImportJob, ImportMapping, ImportChange, ExportJob]
 
 
 @hookimpl
@@ -40,6 +62,9 @@ def register_permissions():
         Permission("core.admin.roles", _l("Administration: roles and permissions")),
         Permission("core.admin.departments", _l("Administration: departments")),
         Permission("core.admin.modules", _l("Administration: modules and licence")),
+        Permission("core.admin.customfields", _l("Administration: custom fields (module builder)")),
+        Permission("core.admin.imports", _l("Administration: open and undo every user's imports")),
+        Permission("core.admin.views", _l("Administration: share saved list views with roles and departments")),
     ]
     return perms
 
@@ -56,7 +81,8 @@ def _grants(entities, actions, level):
 def register_roles():
     sales = ("customer", "contact", "followup")
     admin_perms = {p: "all" for p in ("core.admin.users", "core.admin.roles", "core.admin.departments",
-                                      "core.admin.modules", "core.user.view")}
+                                      "core.admin.modules", "core.user.view", "core.admin.imports",
+                                      "core.admin.views", "core.admin.customfields")}
     everything = {**_grants(sales + ("product",), ENTITY_ACTIONS, "all"), "core.product.cost": "all",
                   "core.user.view": "all"}
     return [
@@ -202,6 +228,7 @@ def menu_items(user):
         MenuItem(_l("Departments"), "admin.departments", "core.admin.departments", section="admin", order=20),
         MenuItem(_l("Roles"), "admin.roles", "core.admin.roles", section="admin", order=30),
         MenuItem(_l("Modules and licence"), "admin.modules", "core.admin.modules", section="admin", order=40),
+        MenuItem(_l("Custom fields"), "admin.customfields", "core.admin.customfields", section="admin", order=50),
         MenuItem(_l("My profile"), "web.profile", section="user", order=10, icon="bi-person"),
         MenuItem(_l("Recycle bin"), "web.recycle_bin", section="user", order=20, icon="bi-trash"),
     ]
@@ -211,3 +238,28 @@ def menu_items(user):
 def dashboard_widgets(user):
     from core.web.widgets import core_widgets  # the web shell builds core's tiles
     return core_widgets(user)
+
+
+@hookimpl
+def search_providers():
+    from core.search import core_providers
+    return core_providers()
+
+
+@hookimpl(specname="app_configured")
+def start_search_indexing(app):
+    # Index every write of a searchable entity (core's and plugins' providers) from now on.
+    from core.search import install
+    install(app.extensions["guanxi"])
+
+
+@hookimpl
+def list_actions(entity, user):
+    from core.dedupe.ui import merge_action  # "Merge selected" on customer and contact lists
+    return merge_action(entity)
+
+
+@hookimpl
+def scheduled_jobs():
+    from core.exports.jobs import scheduled  # old export files and import uploads leave the disk daily
+    return scheduled()

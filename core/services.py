@@ -67,9 +67,12 @@ class Page:
     count_capped: bool
 
 
-def _sort_column(spec, sort: str):
+def _sort_column(spec, sort: str, session=None):
     descending = sort.startswith("-")
     name = sort.lstrip("-")
+    custom = _custom_sort(session, spec, name)
+    if custom is not None:
+        return custom, name, descending
     if name not in spec.sort_fields or not hasattr(spec.model, name):
         name, descending = "id", True
     return getattr(spec.model, name), name, descending
@@ -82,6 +85,10 @@ def list_query(session, spec, *, filters=None, search=None, include_deleted=Fals
     stmt = select(model)
     hidden = spec.hidden_fields(current_scope(session))
     for name, value in (filters or {}).items():
+        custom = _custom_filter(session, spec, name, value)
+        if custom is not None:
+            stmt = stmt.where(custom)
+            continue
         if name not in spec.filter_fields or name in hidden or value in (None, ""):
             continue
         stmt = stmt.where(getattr(model, name) == value)
@@ -92,6 +99,27 @@ def list_query(session, spec, *, filters=None, search=None, include_deleted=Fals
     if include_deleted and issubclass(model, SoftDeleteMixin):
         stmt = stmt.where(model.deleted_at.is_not(None)).execution_options(include_deleted=True)
     return stmt
+
+
+def _custom_filter(session, spec, name, value):
+    """A filter on a custom field (``cf_...``) of the module builder, else None."""
+    if not name.startswith("cf_") or value in (None, ""):
+        return None
+    from core.customfields.query import filter_clause
+    return filter_clause(session, spec, name, value)
+
+
+def _custom_sort(session, spec, name):
+    if session is None or not name.startswith("cf_"):
+        return None
+    from core.customfields.query import sort_expression
+    return sort_expression(session, spec, name)
+
+
+def _row_value(record, name):
+    if name.startswith("cf_"):
+        return (getattr(record, "custom", None) or {}).get(name)
+    return getattr(record, name)
 
 
 def _escape_like(term: str) -> str:
@@ -115,7 +143,7 @@ def decode_cursor(cursor: str):
 
 def page(session, spec, stmt, *, sort="-id", cursor=None, limit=50, count_cap=10000) -> Page:
     """Keyset (seek) pagination on (sort column, id) plus a capped count — never an unbounded COUNT."""
-    column, name, descending = _sort_column(spec, sort)
+    column, name, descending = _sort_column(spec, sort, session)
     model = spec.model
     count_stmt = select(func.count()).select_from(stmt.with_only_columns(model.id).limit(count_cap + 1).subquery())
     count = session.execute(count_stmt.execution_options(**stmt.get_execution_options())).scalar_one()
@@ -131,14 +159,14 @@ def page(session, spec, stmt, *, sort="-id", cursor=None, limit=50, count_cap=10
     order = [column.desc(), model.id.desc()] if descending else [column.asc(), model.id.asc()]
     if name == "id":
         order = order[:1]
-    elif column.nullable:  # NULLs last ascending, first descending, on every database
+    elif getattr(column, "nullable", True):  # NULLs last ascending, first descending, on every database
         order.insert(0, column.is_(None).desc() if descending else column.is_(None).asc())
     rows = session.execute(stmt.order_by(*order).limit(limit + 1)).unique().scalars().all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor([getattr(last, name), last.id])
+        next_cursor = encode_cursor([_row_value(last, name), last.id])
     return Page(rows=rows, next_cursor=next_cursor, count=min(count, count_cap),
                 count_capped=count > count_cap)
 
@@ -152,7 +180,7 @@ def _seek_after(model, column, descending, last_value, last_id):
         return or_(rest_of_nulls, column.is_not(None)) if descending else rest_of_nulls
     beyond = column < last_value if descending else column > last_value
     cond = or_(beyond, and_(column == last_value, after_id))
-    return cond if descending or not column.nullable else or_(cond, column.is_(None))
+    return cond if descending or not getattr(column, "nullable", True) else or_(cond, column.is_(None))
 
 
 def _coerce_cursor_value(column, value):
@@ -193,6 +221,24 @@ def _check_references(session, spec, data, registry):
                 raise ValidationError({field.name: [str(_l("Not found."))]})
 
 
+def _check_custom(session, spec, data, registry, record_id=None):
+    """Custom values that need the database: visible references, unique values (core.customfields)."""
+    if data.get("custom"):
+        from core.customfields.checks import check_custom_values
+        check_custom_values(session, spec, data["custom"], registry, record_id)
+
+
+def _split_custom(changes: dict) -> dict:
+    """Custom values are audited one by one, as ``custom.<key>``."""
+    pair = changes.pop("custom", None)
+    if pair:
+        old, new = pair[0] or {}, pair[1] or {}
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                changes[f"custom.{key}"] = [old.get(key), new.get(key)]
+    return changes
+
+
 def _hidden_fields_given(spec, data, scope):
     hidden = spec.hidden_fields(scope) & set(data)
     if hidden:
@@ -217,6 +263,7 @@ def create(session, spec, data: dict, registry):
         record.owner_id = owner.id
         record.department_id = owner.department_id
     _check_references(session, spec, data, registry)
+    _check_custom(session, spec, data, registry)
     columns = _column_names(spec.model)
     for key, value in data.items():
         if key in columns and key not in ("id", "owner_id", "department_id"):
@@ -226,8 +273,8 @@ def create(session, spec, data: dict, registry):
     session.add(record)
     session.flush()
     if spec.audit:
-        audit.record(session, spec.name, record.id, "create", scope.user_id,
-                     {k: [None, v] for k, v in data.items() if k in columns and v not in (None, "", {})})
+        audit.record(session, spec.name, record.id, "create", scope.user_id, _split_custom(
+                     {k: [None, v] for k, v in data.items() if k in columns and v not in (None, "", {})}))
     session.commit()
     signals.record_created.send(spec.name, record_id=record.id, user_id=scope.user_id)
     return record
@@ -249,6 +296,7 @@ def update(session, spec, record_id, data: dict, registry):
         record.owner_id, record.department_id = owner.id, owner.department_id
     data.pop("owner_id", None)
     _check_references(session, spec, data, registry)
+    _check_custom(session, spec, data, registry, record_id)
     columns = _column_names(spec.model) - {"id", "owner_id", "department_id"}
     for key, value in data.items():
         if key in columns:
@@ -266,6 +314,7 @@ def update(session, spec, record_id, data: dict, registry):
         session.rollback()
         current = get_scoped(session, spec.model, record_id)
         raise StaleVersion(getattr(current, "version", None)) from None
+    _split_custom(changes)
     if spec.audit and changes:
         audit.record(session, spec.name, record.id, "update", scope.user_id, changes)
     session.commit()

@@ -23,3 +23,12 @@ owner_transferred = _signals.signal("owner-transferred")
 
 user_logged_in = _signals.signal("user-logged-in")
 """sender: the app; kwargs: ``user_id``, ``ip``."""
+
+records_imported = _signals.signal("records-imported")
+"""Once per import batch, after its commit. sender: entity name; kwargs: ``import_id``, ``user_id``,
+``created_ids`` (list of new record ids), ``updated_ids`` (list of ids changed by the batch)."""
+
+import_undone = _signals.signal("import-undone")
+"""After "undo this import" committed. sender: entity name; kwargs: ``import_id``, ``user_id``,
+``deleted_ids`` (records the import had created, now in the recycle bin), ``reverted_ids``."""
+

@@ -11,5 +11,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def init_app(app):
     # The view modules attach their routes to ``bp`` when imported.
     from core.admin import departments, explain, helpers, modules, roles, users  # noqa: F401
+    from core.admin import customfields  # noqa: F401  (module builder)
 
     app.register_blueprint(bp)

@@ -5,6 +5,7 @@ Views call ``core.services`` with the request session (``core.runtime.db()``), w
 data scope: the API sees exactly what the pages see.
 """
 from core.api import directory, docs, records  # noqa: F401  (routes register on import)
+from core.api import search  # noqa: F401,E402  (global search, core.search)
 from core.api.blueprint import bp
 from core.api.errors import api_error_response, register_app_handlers
 

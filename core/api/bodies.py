@@ -10,22 +10,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import services
 from core.api import columns
 from core.api.errors import api_abort
+from core.customfields import schema_for
 from core.i18n import _
 
 
 def dump_schema(spec, hidden):
-    """The entity's schema without the fields this caller may not see (procurement cost...)."""
-    return spec.schema(exclude=_declared(spec, hidden))
+    """The entity's schema (custom fields included) without the fields this caller may not see."""
+    return schema_for(spec, exclude=hidden)
 
 
 def load_schema(spec, hidden, partial=False):
     """Hidden fields are excluded, so a caller who sends them gets "Unknown field." (422), like any stranger."""
-    return spec.schema(exclude=_declared(spec, hidden), partial=partial)
-
-
-def _declared(spec, names):
-    declared = spec.schema._declared_fields
-    return sorted(name for name in names if name in declared)
+    return schema_for(spec, exclude=hidden, partial=partial)
 
 
 def load_body(spec, hidden, partial=False) -> dict:

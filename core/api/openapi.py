@@ -17,6 +17,8 @@ from core.api.directory import DEPARTMENTS, USERS, DepartmentOutSchema, UserOutS
 from core.api.errors import ERROR_CODES, MESSAGES
 from core.api.params import schema_filter_fields
 from core.api.published import published_specs
+from core.customfields import schema_for
+from core.customfields.query import api_filter_fields, api_sort_keys
 from core.i18n import _
 
 PREFIX = "/api/v1"
@@ -105,7 +107,7 @@ def _page_schema(item_ref: str) -> dict:
 def _entity(doc, marshmallow, spec):
     """Components ``<Name>``, ``<Name>Patch``, ``<Name>Page`` and the two paths of one entity."""
     name = component_name(spec.name)
-    body = marshmallow.converter.schema2jsonschema(spec.schema)
+    body = marshmallow.converter.schema2jsonschema(schema_for(spec))  # custom fields included
     for field_name, permission in spec.restricted_fields.items():
         if field_name in body["properties"]:
             prop = body["properties"][field_name]
@@ -127,7 +129,8 @@ def _collection_path(doc, marshmallow, spec, name):
     doc.path(path=f"{PREFIX}/{spec.name}", operations={
         "get": {"operationId": f"{spec.name}_list", "tags": [spec.name],
                 "summary": _("List %(what)s", what=str(spec.label_plural)),
-                "parameters": _list_parameters(marshmallow, _entity_filters(spec), spec.sort_fields),
+                "parameters": _list_parameters(marshmallow, _entity_filters(spec),
+                                               list(spec.sort_fields) + _custom_sort_keys(spec)),
                 "responses": {"200": _json(_("One page of records"), {"$ref": f"#/components/schemas/{name}Page"}),
                               **_errors(400, 401, 403)}},
         "post": {"operationId": f"{spec.name}_create", "tags": [spec.name],
@@ -167,8 +170,9 @@ def _json(description, schema) -> dict:
 
 def _entity_filters(spec) -> dict:
     """Filters as typed by the schema; restricted fields are left out (nobody may filter by them blind)."""
+    from core.runtime import db
     names = [name for name in spec.filter_fields if name not in spec.restricted_fields]
-    return schema_filter_fields(spec.schema(), names)
+    return {**schema_filter_fields(spec.schema(), names), **api_filter_fields(db(), spec)}
 
 
 def _list_parameters(marshmallow, filters: dict, sort_fields) -> list:
@@ -187,7 +191,19 @@ def _list_parameters(marshmallow, filters: dict, sort_fields) -> list:
     return params
 
 
+def _custom_sort_keys(spec):
+    from core.runtime import db
+    return api_sort_keys(db(), spec)
+
+
 def _filter_schema(marshmallow, field) -> dict:
+    if hasattr(field, "ftype"):  # a custom field's filter (core.customfields.query.FilterParam)
+        schema = {k: v for k, v in field.ftype.openapi.items() if k in ("type", "format")}
+        if field.ftype.storage == "list":
+            schema = {"type": "string"}
+        if field.ftype.has_options:
+            schema["enum"] = [o.get("value") for o in field.fdef.options or []]
+        return schema
     if field is None:
         return {"type": "string"}
     prop = marshmallow.converter.field2property(field)

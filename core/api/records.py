@@ -16,6 +16,7 @@ from core.api.errors import api_abort
 from core.api.params import parse_list_params, schema_filter_fields
 from core.api.published import api_spec, spec_permission
 from core.authz import requires
+from core.customfields.query import api_filter_fields, api_sort_keys
 from core.runtime import current, db
 from core.scope import current_scope
 
@@ -34,8 +35,9 @@ def _context(entity: str, record_id: int | None = None):
 def record_list(entity):
     spec, session, hidden = _context(entity)
     params = parse_list_params(
-        request.args, model=spec.model, filter_fields=schema_filter_fields(spec.schema(), spec.filter_fields),
-        sort_fields=spec.sort_fields, hidden=hidden)
+        request.args, model=spec.model,
+        filter_fields={**schema_filter_fields(spec.schema(), spec.filter_fields), **api_filter_fields(session, spec)},
+        sort_fields=list(spec.sort_fields) + api_sort_keys(session, spec), hidden=hidden)
     page = guarded(session, lambda: services.page(
         session, spec, services.list_query(session, spec, filters=params.filters, search=params.search),
         sort=params.sort, cursor=params.cursor, limit=params.limit,

@@ -113,3 +113,5 @@ def init_app(app):
 
 # Routes register on import; these modules use ``bp`` from above.
 from core.web import profile, views_attachments, views_list, views_record, views_search  # noqa: E402,F401
+from core.customfields import views as _customfield_views  # noqa: E402,F401  (column chooser)
+from core.web import views_import  # noqa: E402,F401  (import pages, XLSX export, export jobs)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from core.i18n import _, _l
 from core.models import User
+from core.customfields import display as custom_display
 from core.runtime import current
 
 # Columns every entity may list without declaring a Field for them.
@@ -28,6 +29,8 @@ STANDARD_LABELS = {
 
 def label(spec, name) -> str:
     """The translated label of a field or standard column."""
+    if custom_display.is_custom_name(name):
+        return custom_display.label(spec, name)
     fld = spec.field(name)
     if fld is not None:
         return str(fld.label)
@@ -88,6 +91,11 @@ def load_lookups(session, spec, records=(), names=(), extra_values=()) -> Lookup
             user_ids.add(value)
         elif reference_of(spec, name):
             ref_ids.setdefault(reference_of(spec, name), set()).add(value)
+    for reference, value in custom_display.lookup_values(spec, records, names, extra_values):
+        if reference == "user":
+            user_ids.add(value)
+        else:
+            ref_ids.setdefault(reference, set()).add(value)
     lookups = Lookups()
     if user_ids:
         rows = session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
@@ -150,6 +158,8 @@ def _coerce_audit_value(value):
 
 def cell(spec, name, value, lookups: Lookups, links=True, from_audit=False) -> Cell:
     """How ``value`` of field ``name`` appears: owner name, reference title (link), choice label, text."""
+    if custom_display.is_custom_name(name):
+        return custom_cell(spec, name, value, lookups, links)
     if from_audit:
         value = _coerce_audit_value(value)
     if value is None or value == "" or value == []:
@@ -170,4 +180,23 @@ def cell(spec, name, value, lookups: Lookups, links=True, from_audit=False) -> C
 
 
 def record_cell(spec, record, name, lookups, links=True) -> Cell:
-    return cell(spec, name, getattr(record, name, None), lookups, links=links)
+    return cell(spec, name, record_value(record, name), lookups, links=links)
+
+
+def record_value(record, name):
+    """A column's value, custom fields (``cf_...``) included."""
+    if custom_display.is_custom_name(name):
+        return custom_display.record_value(record, name)
+    return getattr(record, name, None)
+
+
+def custom_cell(spec, name, value, lookups, links=True) -> Cell:
+    """A custom field's value: names behind ids (linked), option labels, local times."""
+    if value is None or value == "" or value == []:
+        return Cell("", muted=True)
+    text = custom_display.text(spec, name, value, lookups)
+    reference = custom_display.reference_of(spec, name)
+    if reference and reference != "user" and links and (reference, value) in lookups.titles:
+        return Cell(text, url_for("web.record_detail", entity=reference, record_id=value))
+    return Cell(text, muted=reference is not None and reference != "user" and (reference, value)
+                not in lookups.titles)

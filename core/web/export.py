@@ -59,7 +59,7 @@ def export_rows(session, spec, stmt, sort, columns, batch_size=BATCH_SIZE):
         batch = services.page(session, spec, stmt, sort=sort, cursor=cursor, limit=batch_size, count_cap=0)
         lookups = display.load_lookups(session, spec, batch.rows, columns)
         for record in batch.rows:
-            writer.writerow([csv_value(spec, name, getattr(record, name, None), lookups) for name in columns])
+            writer.writerow([csv_value(spec, name, display.record_value(record, name), lookups) for name in columns])
         yield _drain(buffer)  # the identity map holds clean rows weakly: memory stays flat
         if not batch.next_cursor:
             break

@@ -12,9 +12,10 @@ from decimal import Decimal, InvalidOperation
 from flask import request
 
 from core import services
+from core.customfields import web as custom_web
 from core.i18n import _
 from core.web import display
-from core.web.common import MAX_ID, hidden_fields, page_limit
+from core.web.common import MAX_ID, hidden_fields, page_limit, scope
 from core.web.pickers import owner_options, reference_picker
 
 TRUE_VALUES = {"1", "true", "yes", "on", "y"}
@@ -42,14 +43,28 @@ class ListArgs:
         return {k: v for k, v in args.items() if v not in (None, "")}
 
 
-def visible_columns(spec) -> list[str]:
+def default_columns(spec) -> list[str]:
     hidden = hidden_fields(spec)
     return [name for name in spec.list_columns if name not in hidden]
 
 
+def choosable_columns(spec) -> list[str]:
+    """Columns a user may pick in the column chooser: the defaults, the other fields, the custom fields."""
+    hidden = hidden_fields(spec)
+    others = [f.name for f in spec.fields if f.name not in hidden and f.widget not in ("textarea", "tags")]
+    return list(dict.fromkeys(default_columns(spec) + others))
+
+
+def visible_columns(spec) -> list[str]:
+    """The user's chosen columns (custom fields included), else the entity's default columns."""
+    return custom_web.chosen_columns(spec, default_columns(spec), scope().user_id,
+                                     choosable=choosable_columns(spec))
+
+
 def sortable_fields(spec) -> set[str]:
     hidden = hidden_fields(spec)
-    return {name for name in spec.sort_fields if name not in hidden and hasattr(spec.model, name)}
+    return {name for name in spec.sort_fields if name not in hidden and hasattr(spec.model, name)} | \
+        custom_web.sortable_keys(spec)
 
 
 def filterable_fields(spec) -> list[str]:
@@ -72,6 +87,9 @@ def parse_list_args(spec) -> ListArgs:
         except (ValueError, InvalidOperation):
             continue  # an unusable filter value is ignored, never sent to the database
         args.raw_filters[name] = raw
+    custom_filters, custom_raw = custom_web.parse_filters(spec, request.args)
+    args.filters.update(custom_filters)
+    args.raw_filters.update(custom_raw)
     args.cursor = request.args.get("cursor") or None
     return args
 
@@ -154,4 +172,4 @@ def filter_controls(spec, args: ListArgs) -> list[FilterControl]:
         elif python_type is dt.datetime:
             continue
         controls.append(control)
-    return controls
+    return controls + custom_web.filter_controls(spec, args.raw_filters)

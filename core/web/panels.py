@@ -9,6 +9,7 @@ from flask import url_for
 from core import audit, services
 from core.attachments import attachments_of
 from core.authz import has
+from core.customfields import web as custom_web
 from core.i18n import _l
 from core.runtime import current, db
 from core.ui import Panel
@@ -17,7 +18,7 @@ from core.web.common import detail_url, hidden_fields
 
 AUDIT_ACTIONS = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
                  "restore": _l("restored"), "transfer": _l("transferred"), "attach": _l("added a file"),
-                 "detach": _l("removed a file")}
+                 "detach": _l("removed a file"), "merge": _l("merged")}
 PANEL_ROWS = 50
 
 
@@ -80,7 +81,8 @@ def _attachments_panel(spec, record, can_edit):
 
 
 def _audit_panel(spec, record):
-    entries = audit.history(db(), spec, record.id, hidden_fields=hidden_fields(spec))
+    hidden = hidden_fields(spec) | custom_web.hidden_audit_names(spec)  # deactivated custom fields too
+    entries = audit.history(db(), spec, record.id, hidden_fields=hidden)
     values = [(name, v) for _row, changes in entries for name, pair in changes.items() for v in pair or []]
     authors = [("owner_id", row.user_id) for row, _changes in entries]  # "owner_id": looked up as a user
     lookups = display.load_lookups(db(), spec, extra_values=values + authors)

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from core import services
 from core.authz import has, requires
 from core.i18n import _, plain
+from core.customfields import web as custom_web
 from core.runtime import current, db
 from core.web import bp, display, listing
 from core.web.common import entity_permission, parse_id, safe_next, scope, spec_or_404
@@ -55,6 +56,7 @@ def record_list(entity):
         filters=listing.filter_controls(spec, args), cell=display.record_cell, label=display.label,
         owner_choices=owner_options(spec, "edit") if can_transfer else [], can_transfer=can_transfer,
         bulk_actions=actions, can_export=has(spec.permission("export")),
+        column_choices=custom_web.column_choices(spec, columns, listing.choosable_columns(spec)),
         can_create=has(spec.permission("create")))
 
 

@@ -7,7 +7,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core import services
 from core.authz import has, requires
+from core.customfields import schema_for, web as custom_web
 from core.db import SoftDeleteMixin
+from core.dedupe.warnings import warning_before_create
 from core.i18n import _
 from core.runtime import current, db
 from core.web import bp, display, forms
@@ -47,7 +49,6 @@ def record_detail(entity, record_id):
     hidden = hidden_fields(spec)
     fields = [f for f in spec.fields if f.name not in hidden and f.name not in forms.NOT_IN_FORMS]
     names = [f.name for f in fields] + (["owner_id"] if spec.scoped else [])
-    lookups = display.load_lookups(db(), spec, [record], names)
     can_edit, can_delete = may(spec, record_id, "edit"), may(spec, record_id, "delete")
     user = scope().user
     panels = core_panels(spec, record, can_edit) + _hook_list("record_panels", entity=spec.name, record=record,
@@ -56,21 +57,39 @@ def record_detail(entity, record_id):
     panels = [(panel, render_panel(panel, record, spec)) for panel in panels]
     actions = [a for a in _hook_list("record_actions", entity=spec.name, record=record, user=user)
                if a.permission is None or has(a.permission)]
+    lookups = display.load_lookups(db(), spec, [record], names + custom_web.keys(spec))
     return render_template(
         "web/detail.html", spec=spec, record=record, fields=fields, lookups=lookups, cell=display.record_cell,
+        custom_sections=custom_web.detail_sections(spec, record, lookups),
         panels=panels, actions=actions, can_edit=can_edit, can_delete=can_delete,
         owner_choices=owner_options(spec, "edit", record.owner_id) if spec.scoped and can_edit else [],
         title=display.shorten(spec.title(record), 120))
 
 
-def _render_form(spec, values, errors, status=200, record=None, version=None, general=None):
+def _render_form(spec, values, errors, status=200, record=None, version=None, general=None, duplicates=()):
     action = "edit" if record is not None else "create"
     form = forms.build_form(spec, values, errors, action)
-    shown = {f.name for f in form}
+    custom_sections = custom_web.form_sections(spec, values, errors, action)
+    shown = {f.name for f in form} | {f.name for _title, items in custom_sections for f in items}
     general = list(general or []) + [m for name, msgs in errors.items() if name not in shown for m in msgs]
     return render_template("web/form.html", spec=spec, form=form, record=record, version=version,
-                           general_errors=general, next=request.values.get("next", ""),
+                           custom_sections=custom_sections,
+                           general_errors=general, next=request.values.get("next", ""), duplicates=duplicates,
                            title=display.shorten(spec.title(record), 120) if record is not None else None), status
+
+
+def _typed_values(spec, form) -> dict:
+    """What the user typed (custom fields included), to show it again."""
+    return {**forms.values_from_form(spec, form), **custom_web.values_from_form(spec, form)}
+
+
+def _form_data(spec, form) -> dict:
+    """Schema input from the form; custom fields go into ``custom``."""
+    data = forms.data_from_form(spec, form)
+    custom = custom_web.data_from_form(spec, form)
+    if custom is not None:
+        data["custom"] = custom
+    return data
 
 
 @bp.route("/r/<entity>/new", methods=["GET", "POST"])
@@ -78,17 +97,21 @@ def _render_form(spec, values, errors, status=200, record=None, version=None, ge
 def record_new(entity):
     spec = spec_or_404(entity)
     if request.method == "GET":
-        return _render_form(spec, forms.initial_values(spec, request.args), {})
+        return _render_form(spec, {**forms.initial_values(spec, request.args), **custom_web.initial_values(spec)},
+                            {})
     try:
-        data = spec.schema().load(forms.data_from_form(spec, request.form))
+        data = schema_for(spec, scope()).load(_form_data(spec, request.form))
+        similar = warning_before_create(db(), spec, data, request.form)  # "looks like an existing one"
+        if similar:
+            return _render_form(spec, _typed_values(spec, request.form), {}, duplicates=similar)
         record = services.create(db(), spec, forms.without_unset_defaults(spec, data), current().entities)
     except ValidationError as err:
         db().rollback()
-        return _render_form(spec, forms.values_from_form(spec, request.form), forms.field_errors(err.messages),
+        return _render_form(spec, _typed_values(spec, request.form), custom_web.field_errors(err.messages),
                             422)
     except IntegrityError:
         db().rollback()
-        return _render_form(spec, forms.values_from_form(spec, request.form), {}, 422,
+        return _render_form(spec, _typed_values(spec, request.form), {}, 422,
                             general=[_save_conflict()])
     except services.Forbidden:
         abort(403)
@@ -102,19 +125,22 @@ def record_edit(entity, record_id):
     spec = spec_or_404(entity)
     record = load_or_404(spec, record_id, action="edit")
     if request.method == "GET":
-        return _render_form(spec, forms.values_from_record(spec, record), {}, record=record,
+        values = {**forms.values_from_record(spec, record), **custom_web.values_from_record(spec, record)}
+        return _render_form(spec, values, {}, record=record,
                             version=getattr(record, "version", None))
-    typed = forms.values_from_form(spec, request.form)
+    typed = _typed_values(spec, request.form)
     version = request.form.get("version")
     try:
-        data = forms.data_from_form(spec, request.form)
+        data = _form_data(spec, request.form)
         if version is not None and hasattr(record, "version"):
             data["version"] = version
-        data = forms.without_unset_defaults(spec, spec.schema(partial=True).load(data), editing=True)
+        data = forms.without_unset_defaults(spec, schema_for(spec, scope(), partial=True).load(data),
+                                            editing=True)
         services.update(db(), spec, record_id, data, current().entities)
     except ValidationError as err:
         db().rollback()
-        return _render_form(spec, typed, forms.field_errors(err.messages), 422, record=record, version=version)
+        return _render_form(spec, typed, custom_web.field_errors(err.messages), 422, record=record,
+                            version=version)
     except services.StaleVersion:
         db().rollback()
         return _render_form(spec, typed, {}, 409, record=record, version=version, general=[

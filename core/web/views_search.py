@@ -1,43 +1,55 @@
-"""Global search over every entity the user may view, and the recycle bin of every entity he may delete."""
+"""Global search over every entity with a search provider (within the user's data scope), its navbar
+autocomplete, and the recycle bin of every entity the user may delete."""
 from __future__ import annotations
 
 from flask import render_template, request
 
+from core import search as search_service
 from core import services
 from core.authz import login_required_only
 from core.db import SoftDeleteMixin
 from core.runtime import current, db
-from core.web import bp, display
+from core.search.highlight import highlight
+from core.web import bp
 from core.web.common import scope
 from core.web.listing import MAX_SEARCH_LENGTH
 
 SEARCH_PER_ENTITY = 10
+SEARCH_ONE_ENTITY = 100  # "Show all" of one group
+SUGGEST_PER_ENTITY = 3
 RECYCLE_BIN_ROWS = 100
 
 
-def search_groups(term: str) -> list[dict]:
-    """First matches of each entity, within the user's data scope (the scoped session decides)."""
-    groups = []
-    user_scope = scope()
-    for spec in current().entities:
-        fields = [f for f in spec.search_fields if f not in spec.hidden_fields(user_scope)]
-        if not fields or not user_scope.has(spec.permission("view")):
-            continue
-        stmt = services.list_query(db(), spec, search=term)
-        rows = db().execute(stmt.order_by(spec.model.id.desc()).limit(SEARCH_PER_ENTITY + 1)).unique().scalars().all()
-        if rows:
-            groups.append({"spec": spec, "rows": rows[:SEARCH_PER_ENTITY], "more": len(rows) > SEARCH_PER_ENTITY,
-                           "fields": fields})
-    return groups
+def _term() -> str:
+    return (request.args.get("q") or "").strip()[:MAX_SEARCH_LENGTH]
+
+
+def search_groups(term: str, limit: int = SEARCH_PER_ENTITY, entities=None):
+    """Hits of each entity the user may view, through the scoped request session."""
+    return search_service.search(db(), term, search_service.providers(current()), limit=limit,
+                                 entities=entities)
 
 
 @bp.route("/search")
 @login_required_only
 def search():
-    term = (request.args.get("q") or "").strip()[:MAX_SEARCH_LENGTH]
-    groups = search_groups(term) if term else []
-    return render_template("web/search.html", term=term, groups=groups, cell=display.record_cell,
-                           lookups=display.Lookups())
+    term = _term()
+    entity = request.args.get("entity") or None
+    if entity is not None and current().entities.get(entity) is None:
+        entity = None
+    limit = SEARCH_ONE_ENTITY if entity else SEARCH_PER_ENTITY
+    groups = search_groups(term, limit, [entity] if entity else None) if term else []
+    return render_template("web/search.html", term=term, groups=groups, mark=highlight, entity=entity,
+                           too_short=bool(term) and not search_service.tokens.query_prefixes(term))
+
+
+@bp.route("/search/suggest")
+@login_required_only
+def search_suggest():
+    """The navbar box's drop-down (an HTML fragment fetched by htmx while the user types)."""
+    term = _term()
+    groups = search_groups(term, SUGGEST_PER_ENTITY) if term else []
+    return render_template("web/search_suggest.html", term=term, groups=groups, mark=highlight)
 
 
 @bp.route("/recycle-bin")

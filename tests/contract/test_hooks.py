@@ -110,6 +110,7 @@ class HookCheckPlugin:
 
     def __init__(self):
         self.configured_apps = []
+        self.merges = []
 
     @hookimpl
     def register_models(self):
@@ -191,6 +192,13 @@ class HookCheckPlugin:
     @hookimpl
     def app_configured(self, app):
         self.configured_apps.append(app)
+
+    @hookimpl
+    def merge_records(self, entity, survivor_id, merged_ids, session):
+        # what a plugin sees mid-merge: the merged record is still there, under a system scope
+        from core.scope import current_scope
+        still_there = session.execute(select(Customer.id).where(Customer.id.in_(merged_ids))).scalars().all()
+        self.merges.append((entity, survivor_id, list(merged_ids), current_scope(session).kind, still_there))
 
 
 PLUGIN = HookCheckPlugin()
@@ -432,3 +440,14 @@ def test_hook_cli_commands(hook_app, monkeypatch):
 def test_hook_settings_schema(hook_gx):
     answers = [answer for answer in hook_gx.hook.settings_schema() if answer]
     assert (NAME, HookCheckSettings) in answers
+
+
+def test_hook_merge_records(hook_app, world, client_as, csrf):
+    org, ids = world["org"], world["customers"]
+    boss = client_as(org.boss, hook_app)
+    PLUGIN.merges.clear()
+    response = boss.post("/dedupe/customer/merge", data={
+        "csrf_token": csrf(boss), "ids": [str(ids["own"]), str(ids["private"])], "survivor_id": str(ids["own"]),
+        "confirm": "1"})
+    assert response.status_code == 302
+    assert PLUGIN.merges == [("customer", ids["own"], [ids["private"]], "system", [ids["private"]])]

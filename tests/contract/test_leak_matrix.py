@@ -130,4 +130,16 @@ def _check_entity(app, gx, org, spec, levels, client_as, api_as, system_session)
         exported = {rid for rid, (_owner, mark) in records.items() if any(mark in c for c in cells)}
         if exported != exportable:
             failures.append((viewer, "export", export.status_code, sorted(exported), sorted(exportable)))
+
+        xlsx = browser.get(f"/r/{name}/export.xlsx")
+        cells = _xlsx_cells(xlsx.data) if xlsx.status_code == 200 else set()
+        exported = {rid for rid, (_owner, mark) in records.items() if any(mark in c for c in cells)}
+        if exported != exportable or xlsx.status_code not in (200, 403, 404):
+            failures.append((viewer, "export xlsx", xlsx.status_code, sorted(exported), sorted(exportable)))
     assert not failures, f"{name}: {failures}"
+
+
+def _xlsx_cells(data: bytes) -> set[str]:
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    return {str(value) for row in sheet.iter_rows(values_only=True) for value in row if value is not None}

@@ -203,7 +203,8 @@ def test_limited_admin_service_calls_are_refused(app, org, team_admin, system_se
 def admin_urls(app, org, system_session):
     """Every admin route with real ids filled in: (method, url)."""
     values = {"user_id": org.rep_east.id, "dept_id": org.departments["east"].id,
-              "role_id": role_id(system_session, "salesperson"), "name": "core"}
+              "role_id": role_id(system_session, "salesperson"), "name": "core",
+              "entity": "customer", "field_id": 1}  # custom field pages (module builder)
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):

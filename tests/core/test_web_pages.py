@@ -26,9 +26,10 @@ def test_global_search_is_grouped_and_scoped(org, client_as, system_session):
     system_session.commit()
     html = client_as(org.rep_east).get("/search?q=needle").get_data(as_text=True)
     assert 'data-entity="customer"' in html and 'data-entity="product"' in html
-    assert "Needle East" in html and "Needle West" not in html and "Needle product" in html
+    # the matching part is highlighted: <mark>Needle</mark> East
+    assert "</mark> East" in html and "</mark> West" not in html and "</mark> product" in html
     assert "Needle East" in client_as(org.rep_east).get("/search?q=5555").get_data(as_text=True)
-    assert "Needle West" in client_as(org.boss).get("/search?q=needle").get_data(as_text=True)
+    assert "</mark> West" in client_as(org.boss).get("/search?q=needle").get_data(as_text=True)
 
 
 def test_a_peer_rep_never_sees_the_record_in_list_search_or_export(org, client_as, system_session):
@@ -52,13 +53,15 @@ def test_search_shows_at_most_ten_per_entity(org, client_as, system_session):
     html = client_as(org.rep_east).get("/search?q=Many Match").get_data(as_text=True)
     assert len(re.findall(r'href="/r/customer/\d+"', html)) == 10
     assert "Show all" in html
+    html = client_as(org.rep_east).get("/search?q=Many Match&entity=customer").get_data(as_text=True)
+    assert len(re.findall(r'href="/r/customer/\d+"', html)) == 12 and "Show all" not in html
 
 
 def test_search_ignores_fields_hidden_from_the_user(org, client_as, system_session, monkeypatch, app):
-    system_session.add(Product(code="Q-1", name="Quiet", category="Secret supplier 4242"))
-    system_session.commit()
     spec = app.extensions["guanxi"].entities["product"]  # pretend the category were procurement data
     monkeypatch.setattr(spec, "restricted_fields", {**spec.restricted_fields, "category": "core.product.cost"})
+    system_session.add(Product(code="Q-1", name="Quiet", category="Secret supplier 4242"))
+    system_session.commit()
     assert "Quiet" not in client_as(org.rep_east).get("/search?q=4242").get_data(as_text=True)
     assert "Quiet" in client_as(org.procurement).get("/search?q=4242").get_data(as_text=True)
 

@@ -98,3 +98,10 @@ def record_actions(entity, record, user):
         return []
     return [Action(key="visits.new", label=_l("Log a site visit"), permission="visits.site_visit.create",
                    url=url_for("web.record_new", entity="site_visit", customer_id=record.id))]
+
+
+@hookimpl
+def merge_records(entity, survivor_id, merged_ids, session):
+    # Duplicate customers merged into one: their visits follow the surviving customer.
+    if entity == "customer":
+        services.relink_visits(session, survivor_id, merged_ids)

@@ -1,7 +1,7 @@
 """Queries of the module. They take the caller's session, so the data scope applies to every row."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from guanxi_example_visits.models import OUTCOMES, SiteVisit
 
@@ -19,3 +19,10 @@ def outcome_counts(session) -> dict[str, int]:
     counts = dict.fromkeys(OUTCOMES, 0)
     counts.update({outcome: count for outcome, count in session.execute(stmt)})
     return counts
+
+
+def relink_visits(session, survivor_id: int, merged_ids: list[int]) -> None:
+    """Visits of merged customers now belong to the surviving customer (recycle-bin visits too)."""
+    session.execute(update(SiteVisit).where(SiteVisit.customer_id.in_(merged_ids))
+                    .values(customer_id=survivor_id, version=SiteVisit.version + 1)
+                    .execution_options(include_deleted=True, synchronize_session="fetch"))

@@ -1,0 +1,100 @@
+"""Import: every reader (UTF-8, BOM, GBK, GB18030, XLSX), the mapping, preview, run, duplicates, owners."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from core.models import AuditEntry, Customer
+from tests.core.import_helpers import csv_bytes, full_import, job_id_of, load_job, map_columns, upload, xlsx_bytes
+
+HEADER = ["名称", "电话", "城市", "E-mail"]
+ROWS = [["上海华东贸易有限公司", "021-5555 0001", "上海", "a@example.com"],
+        ["北京测试科技", "13800138000", "北京", "b@example.com"]]
+MAPPING = {0: "name", 1: "phone", 2: "city", 3: "email"}
+
+
+def _customers(session):
+    return {c.name: c for c in session.execute(
+        select(Customer).execution_options(populate_existing=True)).scalars()}
+
+
+def _check_imported(system_session, org, job_id):
+    job = load_job(system_session, job_id)
+    assert (job.status, job.created, job.failed) == ("done", 2, 0), job.message
+    customers = _customers(system_session)
+    assert customers["上海华东贸易有限公司"].city == "上海"
+    assert customers["北京测试科技"].phone == "13800138000"
+    assert customers["北京测试科技"].owner_id == org.rep_east.id
+    assert customers["北京测试科技"].department_id == org.rep_east.department_id
+
+
+def test_utf8_csv(org, client_as, csrf, system_session):
+    client = client_as(org.rep_east)
+    job_id = full_import(client, csrf, "customer", csv_bytes([HEADER, *ROWS]), MAPPING)
+    _check_imported(system_session, org, job_id)
+
+
+def test_utf8_with_bom(org, client_as, csrf, system_session):
+    client = client_as(org.rep_east)
+    job_id = full_import(client, csrf, "customer", csv_bytes([HEADER, *ROWS], bom=True), MAPPING)
+    job = load_job(system_session, job_id)
+    assert job.encoding == "utf-8-sig" and job.header[0] == "名称"
+    _check_imported(system_session, org, job_id)
+
+
+def test_gbk_csv_as_chinese_excel_writes_it(org, client_as, csrf, system_session):
+    client = client_as(org.rep_east)
+    data = csv_bytes([HEADER, *ROWS], encoding="gbk")
+    assert data.decode("gb18030")  # really GBK bytes, not UTF-8
+    job_id = full_import(client, csrf, "customer", data, MAPPING)
+    assert load_job(system_session, job_id).encoding == "gb18030"
+    _check_imported(system_session, org, job_id)
+
+
+def test_gb18030_only_characters(org, client_as, csrf, system_session):
+    client = client_as(org.rep_east)
+    rows = [HEADER, ["𠀀记商行", "1", "上海", ""], ROWS[1]]  # U+20000 exists in GB18030, not in GBK
+    job_id = full_import(client, csrf, "customer", csv_bytes(rows, encoding="gb18030"), MAPPING)
+    assert "𠀀记商行" in _customers(system_session)
+    assert load_job(system_session, job_id).created == 2
+
+
+def test_xlsx(org, client_as, csrf, system_session):
+    client = client_as(org.rep_east)
+    rows = [HEADER, ROWS[0], ["北京测试科技", 13800138000, "北京", "b@example.com"]]  # a phone typed as number
+    job_id = full_import(client, csrf, "customer", xlsx_bytes(rows), MAPPING, filename="customers.xlsx")
+    assert load_job(system_session, job_id).file_format == "xlsx"
+    _check_imported(system_session, org, job_id)
+
+
+def test_headers_are_suggested_in_chinese_and_english(org, client_as, csrf):
+    client = client_as(org.rep_east)
+    response = upload(client, csrf, "customer", csv_bytes([["Name", "电话", "城市", "nonsense"], ROWS[0]]))
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    selects = dict(re.findall(r'name="col_(\d)">(.*?)</select>', html, re.S))
+    selected = {i: m.group(1) for i, body in selects.items() if (m := re.search(r'value="(\w+)" selected', body))}
+    assert selected == {"0": "name", "1": "phone", "2": "city"}
+
+
+def test_audit_entries_one_per_record(org, client_as, csrf, system_session):
+    client = client_as(org.rep_east)
+    full_import(client, csrf, "customer", csv_bytes([HEADER, *ROWS]), MAPPING)
+    entries = system_session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalars().all()
+    assert len(entries) == 2 and {e.user_id for e in entries} == {org.rep_east.id}
+    assert any(e.changes.get("city") == [None, "上海"] for e in entries)
+
+
+def test_custom_fields_are_import_targets(app, gx, org, client_as, csrf, system_session):
+    from core.customfields import service as custom_fields
+    with app.app_context(), gx.system_session("test: custom field") as s:
+        key = custom_fields.create_field(s, "customer", {"type": "integer", "label_en": "Employees",
+                                                         "label_zh": "员工人数"}).key
+        s.commit()
+    client = client_as(org.rep_east)
+    rows = [["名称", "员工人数"], ["大公司", "1200"], ["坏数字", "很多"]]
+    job_id = full_import(client, csrf, "customer", csv_bytes(rows), {0: "name", 1: f"custom.{key}"})
+    job = load_job(system_session, job_id)
+    assert (job.created, job.failed) == (1, 1)
+    assert _customers(system_session)["大公司"].custom == {key: 1200}
+    assert "Employees:" in client.get(f"/import/customer/{job_id}/errors.csv").get_data(as_text=True)
