@@ -50,6 +50,7 @@ setup(
         "test": [
             "pytest>=8,<10",
             "hypothesis>=6.100,<7",
+            "pytest-timeout>=2.3,<3",
             "html5lib>=1.1,<2",
             "openapi-spec-validator>=0.7,<0.9",
             "psycopg[binary]>=3.1,<4",

@@ -5,13 +5,15 @@
 
 What ``apply`` does (customer, contact and follow_up):
 
-1. drops the single-column ``ix_<table>_deleted_at`` (SQLite's planner takes it for every scoped query:
-   all live rows share one value, NULL, yet its statistics say ~200 rows per value) and creates a partial
-   ``ix_<table>_deleted (deleted_at) WHERE deleted_at IS NOT NULL`` for the recycle bin instead;
+1. a partial ``ix_<table>_deleted (deleted_at) WHERE deleted_at IS NOT NULL`` for the recycle bin (the
+   plain ``deleted_at`` index was removed from the models because it misled SQLite's planner; without any
+   index the recycle bin scans every row);
 2. replaces ``(owner_id, id)`` and ``(department_id, id)`` with the same indexes ``WHERE deleted_at IS NULL``
-   so that the capped count of a scoped list is an index-only scan;
+   so that the capped count of a scoped list can be an index-only scan;
 3. PostgreSQL only: ``pg_trgm`` GIN indexes on the search fields, so that ``ILIKE '%term%'`` (3+ characters)
    uses an index — the SQL the services emit does not change.
+
+``revert`` drops these and recreates whatever index the models define that is missing.
 
 SQLite's FTS5 trigram search needs a query change in ``services.list_query`` and is measured with raw SQL
 in the README instead. Never run this against a real installation: schema changes go through migrations.
@@ -50,15 +52,21 @@ def apply(conn, dialect):
 
 
 def revert(conn, dialect):
+    from core.db import Base
+    from sync_schema import missing
+
     for table in TABLES:
         _run(conn, f"DROP INDEX IF EXISTS ix_{table}_deleted")
-        _run(conn, f"CREATE INDEX IF NOT EXISTS ix_{table}_deleted_at ON {table} (deleted_at)")
         for column in ("owner_id", "department_id"):
             _run(conn, f"DROP INDEX IF EXISTS ix_{table}_{column}_id_live")
-            _run(conn, f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_id ON {table} ({column}, id)")
         if dialect == "postgresql":
             for field in TRIGRAM_FIELDS[table]:
                 _run(conn, f"DROP INDEX IF EXISTS ix_{table}_{field}_trgm")
+    _tables, _columns, indexes = missing(conn, Base.metadata)
+    for ix in indexes:
+        start = time.perf_counter()
+        ix.create(conn)
+        print(f"  {time.perf_counter() - start:6.2f} s  CREATE INDEX {ix.name} (from the model)", flush=True)
     _run(conn, "ANALYZE")
 
 

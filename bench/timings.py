@@ -7,8 +7,8 @@ For the busiest salesperson (own scope), his manager (team scope) and the boss (
 ``app.test_client()`` and a real server-side login session:
 
 * list page 1, the deep page (page 10,000, or the last page when the scope has fewer), a filtered list
-  (``f_status=intention``), the list searched (``?q=`` a Chinese word, then a phone fragment) and the
-  global search page (``/search?q=``) when it exists;
+  (``f_status=intention``), the list searched (``?q=`` a Chinese word, then a phone fragment), the recycle
+  bin and the global search page (``/search?q=``) when it exists;
 * the same list/search cases at the service level (``services.list_query`` + ``services.page`` in a scoped
   session: database + ORM, no HTTP, no template), which separates query cost from page cost;
 * in the same run, the baselines: a raw SQL keyset query of 50 rows and a bare Flask page rendering a
@@ -127,6 +127,7 @@ def page_cases(cursor, q_cn, q_phone, has_search_page):
         ("list ?q=Chinese", "search", "/r/customer/?" + urlencode({"q": q_cn})),
         ("list ?q=phone", "search", "/r/customer/?" + urlencode({"q": q_phone})),
     ]
+    cases.append(("recycle bin", "list", "/recycle-bin"))
     if has_search_page:
         cases += [("search ?q=Chinese", "search", "/search?" + urlencode({"q": q_cn})),
                   ("search ?q=phone", "search", "/search?" + urlencode({"q": q_phone}))]

@@ -42,6 +42,12 @@ def create_test_database(base_url: str | None, tmp_dir) -> tuple[str, callable]:
             if url.get_backend_name() == "postgresql":
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             else:
+                # A connection some test left inside a transaction holds a metadata lock that would make
+                # DROP DATABASE wait forever: end such connections first (PostgreSQL's FORCE does the same).
+                stale = conn.execute(text("SELECT id FROM information_schema.processlist WHERE db = :db"),
+                                     {"db": name}).scalars().all()
+                for connection_id in stale:
+                    conn.execute(text(f"KILL {int(connection_id)}"))
                 conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         admin.dispose()
 
