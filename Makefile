@@ -23,7 +23,7 @@ install-test: install
 
 # Install what the tests need and run the whole suite (GUANXI_TEST_DATABASE_URL selects PostgreSQL/MariaDB)
 test: install-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider --timeout=600 tests examples/guanxi-example-plugin/tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -p no:hypothesispytest --timeout=600 tests examples/guanxi-example-plugin/tests
 
 clean-instance:
 	rm -rf instance

@@ -49,7 +49,6 @@ setup(
         "server": ["gunicorn>=22,<24"],
         "test": [
             "pytest>=8,<10",
-            "hypothesis>=6.100,<7",
             "pytest-timeout>=2.3,<3",
             "html5lib>=1.1,<2",
             "openapi-spec-validator>=0.7,<0.9",

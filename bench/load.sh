@@ -43,7 +43,7 @@ PIDS+=($!)
     app_wsgi:app >"$LOG_DIR/app.log" 2>&1 &
 PIDS+=($!)
 
-COOKIE="$(cd bench && "../$PY" cookie.py --url "$URL" --login "$LOGIN")"
+COOKIE="$("$PY" bench/cookie.py --url "$URL" --login "$LOGIN")"
 
 wait_for() {  # url [cookie]
     for _ in $(seq 1 60); do
