@@ -4,14 +4,21 @@
     python bench/search_bench.py --url sqlite --build                      # index it, then time the searches
     python bench/search_bench.py --url pg --build
 
-``--build`` rebuilds the ``search_token`` index of every searchable entity with ``core.search.reindex_entity``
-(what ``guanxi search reindex`` runs) and reports time, token count and size. The timings call the search
+``--build`` migrates the database to head (``core.migrate.upgrade``: a database generated before migration
+0004 gets the (entity, token, record_id) key), then rebuilds the ``search_token`` index of every searchable
+entity with ``core.search.reindex_entity`` (what ``guanxi search reindex`` runs) and reports time, token
+count and size. The timings call the search
 service (``core.search.search``: every entity the user may view, 10 hits each, through his scoped session)
 for 200 queries — Chinese substrings, full pinyin, pinyin initials, phones typed in several ways, e-mails
 and Latin words, drawn from the data — as the busiest salesperson, his manager, the boss, and the
 salesperson and manager with the fewest customers (their scope filters out the most candidates). A second
 run times the search *page* through the Flask test client for the boss, and a bare query (one customer by
 primary key) gives a baseline for the machine.
+
+Also timed per role: the list page's ``?q=`` filter as the list helper uses it (the scoped customer query
+``WHERE id IN matching_ids(q) ORDER BY id DESC LIMIT 50`` and a count capped at 1,000), and, as raw SQL on a
+bare connection, the index lookup alone (first 11 ids of the token range) and the old ``ILIKE`` scan the
+``?q=`` filter replaces (boss scope, on the first queries only: it takes seconds).
 """
 from __future__ import annotations
 
@@ -67,8 +74,18 @@ def tune_sqlite_for_bulk(engine):
     engine.dispose()  # reconnect with the pragma
 
 
+def _progress(start):
+    def report(done):
+        if done % 200_000 < 10_000:
+            print(f"    {done:>10,} records  {time.perf_counter() - start:8.1f} s", flush=True)
+    return report
+
+
 def build(gx, entities):
-    from core import search
+    from core import migrate, search
+    start = time.perf_counter()
+    migrate.upgrade(gx)
+    print(f"migrate to head {time.perf_counter() - start:.1f} s")
     print("build the index")
     if gx.engine.dialect.name == "sqlite":
         tune_sqlite_for_bulk(gx.engine)
@@ -78,7 +95,7 @@ def build(gx, entities):
             continue
         start = time.perf_counter()
         with gx.system_session(f"bench: index {provider.entity}") as session:
-            tokens = search.reindex_entity(session, provider.spec, batch=10_000)
+            tokens = search.reindex_entity(session, provider.spec, batch=10_000, progress=_progress(start))
         seconds = time.perf_counter() - start
         print(f"  {provider.entity:<10} {tokens:>12,} tokens  {seconds:8.1f} s", flush=True)
     if gx.engine.dialect.name == "postgresql":
@@ -184,6 +201,52 @@ def time_searches(gx, user, queries):
     return samples, per_kind, hits
 
 
+def time_list_filter(gx, user, queries):
+    """The customer list's ``?q=`` through ``matching_ids``: page (50 newest matches) and capped count."""
+    from core.models import Customer
+    from core.search import matching_ids
+    spec = gx.entities["customer"]
+    session = user_session(gx, user)
+    pages, counts = [], []
+    try:
+        for _kind, query in queries:
+            ids = matching_ids(session, spec, query)
+            start = time.perf_counter()
+            session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))
+                            .order_by(Customer.id.desc()).limit(50)).all()
+            middle = time.perf_counter()
+            capped = select(Customer.id).where(Customer.id.in_(ids)).limit(1001).subquery()
+            session.execute(select(func.count()).select_from(capped)).scalar_one()
+            end = time.perf_counter()
+            session.rollback()
+            pages.append((middle - start) * 1000)
+            counts.append((end - middle) * 1000)
+    finally:
+        session.close()
+    return pages, counts
+
+
+def raw_sql(gx, queries, ilike_queries=5):
+    """Raw SQL on a bare connection: the token range lookup alone, and the old ILIKE scan (boss scope)."""
+    from core.search.tokens import query_prefixes, upper_bound
+    lookup = text("SELECT record_id FROM search_token WHERE entity = 'customer' AND token >= :low "
+                  "AND token < :high LIMIT 11")
+    ilike = text("SELECT id, name FROM customer WHERE deleted_at IS NULL AND (lower(name) LIKE :p OR "
+                 "lower(phone) LIKE :p OR lower(email) LIKE :p OR lower(code) LIKE :p) ORDER BY id DESC LIMIT 50")
+    index_ms, ilike_ms = [], []
+    with gx.engine.connect() as conn:
+        for _kind, query in queries:
+            prefix = query_prefixes(query)[0]
+            start = time.perf_counter()
+            conn.execute(lookup, {"low": prefix, "high": upper_bound(prefix)}).all()
+            index_ms.append((time.perf_counter() - start) * 1000)
+        for _kind, query in queries[:ilike_queries]:
+            start = time.perf_counter()
+            conn.execute(ilike, {"p": f"%{query.lower()}%"}).all()
+            ilike_ms.append((time.perf_counter() - start) * 1000)
+    return index_ms, ilike_ms
+
+
 def time_page(app, user, queries):
     from urllib.parse import quote
     client = common.login_client(app, user.id)
@@ -213,12 +276,19 @@ def main(argv=None):
     print(f"{len(queries)} searches: " + ", ".join(sorted({k for k, _q in queries})))
     b50, b95 = baseline(gx)
     print(f"  baseline: customer by primary key  p50 {b50:6.2f} ms  p95 {b95:6.2f} ms")
+    index_ms, ilike_ms = raw_sql(gx, queries)
+    print("  raw SQL: token range lookup (11 ids)  p50 {:6.2f} ms  p95 {:6.2f} ms".format(*common.percentiles(index_ms)))
+    print("  raw SQL: old ILIKE scan, boss, {} queries  p50 {:6.0f} ms  p95 {:6.0f} ms".format(
+        len(ilike_ms), *common.percentiles(ilike_ms)), flush=True)
     for role, user in common.bench_users(gx).items():
         samples, per_kind, hits = time_searches(gx, user, queries)
         p50, p95 = common.percentiles(samples)
         worst = ", ".join(f"{k} {common.percentiles(v)[1]:.0f}" for k, v in sorted(per_kind.items()))
         print(f"  {role:<18} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {max(samples):6.1f} ms  "
               f"hits {hits:>5}  (p95 by kind: {worst})", flush=True)
+        pages, counts = time_list_filter(gx, user, queries)
+        print("  {:<18} list ?q= page p50 {:6.1f} ms  p95 {:6.1f} ms   count<=1000 p50 {:6.1f} ms  p95 {:6.1f} ms"
+              .format(role, *common.percentiles(pages), *common.percentiles(counts)), flush=True)
     boss = common.bench_users(gx)["boss"]
     p50, p95 = common.percentiles(time_page(app, boss, queries))
     print(f"  search page (HTTP, boss) p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")

@@ -3,13 +3,17 @@
 * Every ORM write of an indexed entity (services, plugins, merges, test factories …) is reindexed by a
   session ``after_flush`` listener, in the same transaction as the write: the index can never disagree with
   committed data, and a rollback rolls it back too.
-* Bulk paths that bypass the ORM unit of work (imports writing with executemany) call ``reindex``.
+* Bulk paths: ``deferred_indexing(session)`` suspends the per-flush indexing for a block and indexes what
+  it wrote in one batch at the end; writes that bypass the ORM (Core executemany) call ``index_records``
+  with the rows they wrote, or ``reindex`` with their ids.
 * ``reindex_entity`` rebuilds one entity from scratch (``guanxi search reindex``, the demo, the bench).
 """
 from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Mapping
+from contextlib import contextmanager
 
 from sqlalchemy import Column, MetaData, Table, delete, event, insert, inspect, select
 
@@ -90,16 +94,36 @@ def _write(connection, entity: str, remove_ids, rows):
     for start in range(0, len(remove_ids), CHUNK):
         connection.execute(delete(TABLE).where(TABLE.c.entity == entity,
                                                TABLE.c.record_id.in_(remove_ids[start:start + CHUNK])))
+    _insert_tokens(connection, TABLE, rows)
+
+
+def _insert_tokens(connection, table, rows):
+    """Append (entity, token, record_id) tuples in one executemany, in key order: each page of the
+    clustered key is then touched once per batch, not once per row."""
     if rows:
-        connection.execute(insert(TABLE), rows)
+        rows.sort()
+        connection.execute(insert(table), [{"entity": e, "token": t, "record_id": r} for e, t, r in rows])
 
 
-def _rows(session, provider, records) -> list[dict]:
+class _Values:
+    """Attribute access over a mapping (a dict written with Core executemany): missing keys are None."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values):
+        self._values = values
+
+    def __getattr__(self, name):
+        return self._values.get(name)
+
+
+def _rows(session, provider, records) -> list[tuple]:
+    """(entity, token, record_id) of every token of ``records``."""
     if not records:
         return []
     keys = provider.custom_keys(session)
-    return [{"token": token, "entity": provider.entity, "record_id": record.id}
-            for record in records for token in record_tokens(provider, record, keys)]
+    entity = provider.entity
+    return [(entity, token, record.id) for record in records for token in record_tokens(provider, record, keys)]
 
 
 def _columns(session, provider):
@@ -123,20 +147,90 @@ def _live(rows):
     return [row for row in rows if getattr(row, "deleted_at", None) is None]
 
 
-def reindex(session, spec, record_ids) -> int:
-    """Rebuild the tokens of ``record_ids`` of ``spec`` (after a bulk write that bypassed the ORM, e.g. an
-    import batch). Runs in the caller's transaction; the caller commits. Returns the tokens written."""
-    provider = provider_for(spec, session)
+def _provider(session, spec):
+    if isinstance(spec, str):
+        return next((p for p in _by_model(session).values() if p.entity == spec), None)
+    return provider_for(spec, session)
+
+
+def index_records(session, spec, records, *, new: bool = False) -> int:
+    """Write the tokens of ``records`` of ``spec`` (an EntitySpec or its name) in one executemany.
+
+    For writes that bypassed the ORM (Core ``insert()`` executemany, e.g. an import batch). ``records``: ORM
+    objects, Rows or mappings carrying ``id`` and the indexed fields (missing ones count as empty); records
+    with ``deleted_at`` set get no tokens. Their old tokens are deleted first unless ``new`` says they have
+    none. Runs in the caller's transaction; returns the number of tokens written (0 without a provider).
+    """
+    provider = _provider(session, spec)
+    if provider is None:
+        return 0
+    records = [_Values(r) if isinstance(r, Mapping) else r for r in records]
+    if not records:
+        return 0
+    rows = _rows(session, provider, _live(records))
+    _write(session.connection(), provider.entity, [] if new else [r.id for r in records], rows)
+    return len(rows)
+
+
+def reindex(session, spec, record_ids, *, new_ids=()) -> int:
+    """Rebuild the tokens of ``record_ids`` of ``spec`` from the database (after a bulk write that bypassed
+    the ORM). Ids in ``new_ids`` are known to have no tokens yet (no DELETE for them). Runs in the caller's
+    transaction; the caller commits. Returns the tokens written."""
+    provider = _provider(session, spec)
     if provider is None:
         return 0
     ids = list(dict.fromkeys(record_ids))
+    fresh = set(new_ids)
     written = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = _rows(session, provider, _live(_load(session, provider, provider.model.id.in_(chunk))))
-        _write(session.connection(), provider.entity, chunk, rows)
+        _write(session.connection(), provider.entity, [i for i in chunk if i not in fresh], rows)
         written += len(rows)
     return written
+
+
+# ------------------------------------------------------------------------------------- deferred indexing
+
+_DEFERRED = "search_deferred"  # session.info key: {"depth": n, "pending": {entity: (provider, new, changed)}}
+
+
+@contextmanager
+def deferred_indexing(session):
+    """Suspend the per-flush indexing of ``session`` for the block; index what it wrote in bulk at the end
+    (or at a ``commit()`` inside the block, before it commits). Nothing is indexed if the block raises."""
+    state = session.info.setdefault(_DEFERRED, {"depth": 0, "pending": {}})
+    state["depth"] += 1
+    try:
+        yield
+    except BaseException:
+        state["depth"] -= 1
+        if state["depth"] == 0:
+            session.info.pop(_DEFERRED, None)
+        raise
+    state["depth"] -= 1
+    if state["depth"] == 0:
+        try:
+            session.flush()
+            _index_deferred(session)
+        finally:
+            session.info.pop(_DEFERRED, None)
+
+
+def _index_deferred(session):
+    state = session.info.get(_DEFERRED)
+    if not state or not state["pending"]:
+        return
+    pending, state["pending"] = state["pending"], {}
+    for provider, new, changed in pending.values():
+        reindex(session, provider.spec, [*new, *changed], new_ids=new - changed)
+
+
+@event.listens_for(GuanxiSession, "before_commit")
+def _index_before_commit(session):
+    if session.info.get(_DEFERRED):
+        session.flush()
+        _index_deferred(session)
 
 
 def _staging_table():
@@ -163,8 +257,8 @@ def reindex_entity(session, spec, batch=5000, progress=None) -> int:
     try:
         written = _stage_tokens(session, provider, staging, batch, progress)
         connection.execute(delete(TABLE).where(TABLE.c.entity == provider.entity))
-        columns = [staging.c.token, staging.c.entity, staging.c.record_id]
-        connection.execute(insert(TABLE).from_select(["token", "entity", "record_id"],
+        columns = [staging.c.entity, staging.c.token, staging.c.record_id]  # the key's order
+        connection.execute(insert(TABLE).from_select(["entity", "token", "record_id"],
                                                      select(*columns).order_by(*columns)))
     finally:
         staging.drop(connection)
@@ -183,8 +277,7 @@ def _stage_tokens(session, provider, staging, batch, progress) -> int:
         if not rows:
             return written
         tokens = _rows(session, provider, _live(rows))
-        if tokens:
-            session.connection().execute(insert(staging), tokens)
+        _insert_tokens(session.connection(), staging, tokens)
         last_id, done, written = rows[-1].id, done + len(rows), written + len(tokens)
         if progress:
             progress(done)
@@ -204,6 +297,9 @@ def _index_flushed_records(session, _flush_context):
     if not _BY_MODEL:
         return
     by_model = _by_model(session)
+    if session.info.get(_DEFERRED):
+        _defer_flushed_records(session, by_model)
+        return
     pending: dict[str, tuple[SearchProvider, set, list]] = {}
 
     def slot(provider):
@@ -227,3 +323,24 @@ def _index_flushed_records(session, _flush_context):
     connection = session.connection() if pending else None
     for provider, removed, fresh in pending.values():
         _write(connection, provider.entity, removed, _rows(session, provider, fresh))
+
+
+def _defer_flushed_records(session, by_model):
+    """Inside ``deferred_indexing``: only note which records need (re)indexing."""
+    pending = session.info[_DEFERRED]["pending"]
+
+    def slot(provider):
+        return pending.setdefault(provider.entity, (provider, set(), set()))
+
+    for record in session.new:
+        provider = by_model.get(type(record))
+        if provider is not None:
+            slot(provider)[1].add(record.id)
+    for record in session.dirty:
+        provider = by_model.get(type(record))
+        if provider is not None and _changed(record, provider):
+            slot(provider)[2].add(record.id)
+    for record in session.deleted:
+        provider = by_model.get(type(record))
+        if provider is not None:
+            slot(provider)[2].add(record.id)

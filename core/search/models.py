@@ -19,14 +19,16 @@ TokenType = (String(MAX_TOKEN)
 class SearchToken(Base):
     """An inverted index: ``token`` is a suffix of a searchable value of record ``entity``/``record_id``.
 
-    The primary key (token, entity, record_id) is the search path (a range scan on ``token``); the table is
-    clustered on it on SQLite (WITHOUT ROWID) and MariaDB (InnoDB), so the index is the table.
-    ``ix_search_token_record`` serves deleting one record's tokens.
+    Every lookup names one entity and a token prefix (``entity = ? AND token >= ? AND token < ?``), so the
+    primary key is (entity, token, record_id): one contiguous range per search, ids read from the key
+    itself. The table is clustered on it on SQLite (WITHOUT ROWID) and MariaDB (InnoDB): the index is the
+    table. ``ix_search_token_record`` (entity, record_id) serves deleting one record's tokens and lets the
+    planner go from a small scope's ids to their tokens.
     """
 
     __tablename__ = "search_token"
     __table_args__ = (
-        PrimaryKeyConstraint("token", "entity", "record_id", name="pk_search_token"),
+        PrimaryKeyConstraint("entity", "token", "record_id", name="pk_search_token"),
         Index("ix_search_token_record", "entity", "record_id"),
         {"sqlite_with_rowid": False, "info": {"owner": "core"}},
     )

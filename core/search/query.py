@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from core.scope import current_scope
 from core.search.models import SearchToken
@@ -11,10 +11,10 @@ from core.search.tokens import namespaced, query_prefixes, squeeze, upper_bound
 
 TABLE = SearchToken.__table__
 MAX_QUERY_LENGTH = 200
-# Candidates are read from the token index in growing batches until enough of them are visible to the
-# caller. A term matching more records than MAX_CANDIDATES stops there: a salesperson who sees few of them
-# may then miss some and is asked to type more (``SearchGroup.capped``).
-FIRST_BATCH, MAX_CANDIDATES = 64, 20_000
+# One search reads at most MAX_CANDIDATES index entries per entity; the database keeps those the caller may
+# see. A term matching more than that (a salesperson who sees none among them) is reported as capped: the
+# user is asked to type more (``SearchGroup.capped``).
+MAX_CANDIDATES = 20_000
 
 
 @dataclass
@@ -41,60 +41,75 @@ class SearchGroup:
         return self.provider.spec
 
 
-def _candidate_batches(session, entity, prefix):
-    """Record ids with a token starting with ``prefix``, in index order (an exact match such as the whole
-    name sorts before longer tokens, so it comes first), in growing batches; a plain range scan of the
-    primary key on every database."""
-    last, size, read = None, FIRST_BATCH, 0
-    while read < MAX_CANDIDATES:
-        stmt = select(TABLE.c.token, TABLE.c.record_id).where(
-            TABLE.c.entity == entity, TABLE.c.token >= prefix, TABLE.c.token < upper_bound(prefix))
-        if last is not None:
-            stmt = stmt.where(or_(TABLE.c.token > last[0], and_(TABLE.c.token == last[0], TABLE.c.record_id > last[1])))
-        rows = session.execute(stmt.order_by(TABLE.c.token, TABLE.c.record_id).limit(size)).all()
-        read += len(rows)
-        if rows:
-            yield [row.record_id for row in rows]
-        if len(rows) < size:
-            return
-        last, size = rows[-1], min(size * 4, MAX_CANDIDATES - read)
-    raise _Capped
+def _provider(session, spec):
+    from core.search.index import provider_for  # index imports this module's siblings only
+    return provider_for(spec, session)
 
 
-class _Capped(Exception):
-    pass
+def _prefixes(session, provider, term):
+    """The token prefixes ``term`` is looked up by, including the namespaces of restricted fields the
+    session's user may see (a search must not reveal what a page hides)."""
+    prefixes = query_prefixes((term or "")[:MAX_QUERY_LENGTH])
+    if not prefixes:
+        return []
+    hidden = provider.spec.hidden_fields(current_scope(session))
+    return prefixes + [namespaced(name, p) for name in sorted(provider.restricted() - hidden) for p in prefixes]
 
 
-def visible_ids(session, provider, prefixes, wanted):
-    """Up to ``wanted`` ids of records the caller may view, best first; and whether the scan was capped.
+def _token_ranges(entity, prefixes):
+    """One key range of (entity, token) per prefix. The entity is repeated inside each branch so that every
+    branch is an index range on its own (SQLite's OR optimisation, PostgreSQL's BitmapOr, MariaDB's range
+    union)."""
+    return or_(*(and_(TABLE.c.entity == entity, TABLE.c.token >= p, TABLE.c.token < upper_bound(p))
+                 for p in prefixes))
 
-    Visibility is decided by the scoped session (data scope, recycle bin), as on the list pages.
+
+def _ids(entity, prefixes, limit=None):
+    stmt = select(TABLE.c.record_id).where(_token_ranges(entity, prefixes))
+    if limit is None:
+        return stmt
+    # MariaDB refuses LIMIT directly inside IN (...): a derived table around it is accepted everywhere.
+    limited = stmt.limit(limit).subquery("search_candidates")
+    return select(limited.c.record_id)
+
+
+def matching_ids(session, spec, q: str, *, limit: int | None = None):
+    """A select of the ids of ``spec``'s records whose indexed values match ``q`` (the global search's
+    rules), for ``Model.id.in_(...)`` in an already scoped query; None when the index cannot answer
+    (``q`` has fewer than two searchable characters, or ``spec`` has no search provider).
+
+    Not scoped itself (the scoped query it is used in is) and may repeat an id; restricted fields the
+    session's user lacks the permission for are not matched. ``limit`` caps the index entries read.
     """
-    model = provider.model
-    found, seen, capped = [], set(), False
-    for prefix in prefixes:
-        try:
-            for batch in _candidate_batches(session, provider.entity, prefix):
-                fresh = [rid for rid in dict.fromkeys(batch) if rid not in seen]
-                seen.update(fresh)
-                if fresh:
-                    visible = set(session.execute(select(model.id).where(model.id.in_(fresh))).scalars())
-                    found += [rid for rid in fresh if rid in visible]
-                if len(found) >= wanted:
-                    return found[:wanted], False
-        except _Capped:
-            capped = True
-    return found, capped
+    provider = _provider(session, spec)
+    if provider is None:
+        return None
+    prefixes = _prefixes(session, provider, q)
+    if not prefixes:
+        return None
+    return _ids(provider.entity, prefixes, limit)
+
+
+def _too_many(session, entity, prefixes) -> bool:
+    """Whether the term matches more index entries than one search reads (an index-only range count)."""
+    probe = _ids(entity, prefixes, MAX_CANDIDATES + 1).subquery("probe")
+    return session.execute(select(func.count()).select_from(probe)).scalar_one() > MAX_CANDIDATES
 
 
 def matching_records(session, provider, prefixes, limit):
-    """(up to ``limit`` visible records in index order, capped flag)."""
-    ids, capped = visible_ids(session, provider, prefixes, limit)
-    if not ids:
-        return [], capped
+    """(up to ``limit`` visible records, capped flag): candidate ids from the index joined with the scoped
+    entity query in one statement, so the database drops what the caller may not see before any record is
+    fetched. When there are more than ``limit``, records whose value ends with the term exactly (the whole
+    name typed) are fetched first, so they are not lost among the others."""
     model = provider.model
-    by_id = {r.id: r for r in session.execute(select(model).where(model.id.in_(ids))).unique().scalars()}
-    return [by_id[rid] for rid in ids if rid in by_id], capped
+    candidates = _ids(provider.entity, prefixes, MAX_CANDIDATES)
+    records = session.execute(select(model).where(model.id.in_(candidates)).limit(limit)).unique().scalars().all()
+    if len(records) < limit:
+        return records, _too_many(session, provider.entity, prefixes)
+    exact = select(TABLE.c.record_id).where(TABLE.c.entity == provider.entity, TABLE.c.token.in_(prefixes))
+    first = session.execute(select(model).where(model.id.in_(exact)).limit(limit)).unique().scalars().all()
+    merged = list({r.id: r for r in [*first, *records]}.values())
+    return merged[:limit], False
 
 
 def _details(provider, record, hidden):
@@ -120,8 +135,7 @@ def _rank(spec, query):
 
 def search(session, term: str, providers, limit: int = 10, entities=None) -> list[SearchGroup]:
     """Search every provider the caller may view (``entities``: only these names), ``limit`` hits each."""
-    prefixes = query_prefixes((term or "")[:MAX_QUERY_LENGTH])
-    if not prefixes:
+    if not query_prefixes((term or "")[:MAX_QUERY_LENGTH]):
         return []
     scope = current_scope(session)
     groups = []
@@ -130,8 +144,7 @@ def search(session, term: str, providers, limit: int = 10, entities=None) -> lis
         if (entities and spec.name not in entities) or not scope.has(spec.permission("view")):
             continue
         hidden = spec.hidden_fields(scope)
-        allowed = prefixes + [namespaced(name, p) for name in sorted(provider.restricted() - hidden) for p in prefixes]
-        records, capped = matching_records(session, provider, allowed, limit + 1)
+        records, capped = matching_records(session, provider, _prefixes(session, provider, term), limit + 1)
         if not records and not capped:
             continue
         shown = sorted(records[:limit], key=_rank(spec, squeeze(term)))

@@ -8,7 +8,9 @@ every substring that begins there. Start positions are chosen per kind of text:
 * Latin words and numbers: the start of each word — "trading" finds "ACME Trading Co".
 * Long texts (follow-up content): the above on their first ``LONG_TEXT_CHARS`` characters, no pinyin.
 * Pinyin: every Chinese character, once as full pinyin ("huahongmaoyi…") and once as initials ("hhmy…"),
-  so "huahong", "hh" and "shhh" find 上海华宏贸易.
+  so "huahong", "hh" and "shhh" find 上海华宏贸易. Full-pinyin tokens stop at ``PINYIN_TOKEN`` letters
+  (five or six syllables: enough to tell names apart, half the bytes of the longest suffixes); a longer
+  Latin query is also looked up by its first ``PINYIN_TOKEN`` letters.
 * Phones: every digit of the normalised number — "0013-8000" finds "+86 138-0013-8000".
 * E-mails: the whole address and each word start in it, keeping "@" and ".".
 """
@@ -23,9 +25,12 @@ from pypinyin import Style, lazy_pinyin
 from core.normalize import email_key, phone_digits
 
 MAX_TOKEN = 40  # longer suffixes add size, not recall: a query is cut to this length too
+PINYIN_TOKEN = 20  # full pinyin is long (≈ 3 letters a character): its tokens are cut shorter
 MIN_TOKEN = 2  # one-character searches are not supported (they would match everything)
 MIN_PHONE_TOKEN = 3
-LONG_TEXT_CHARS = 32  # long texts (follow-up content) index their beginning only, without pinyin
+# Long texts (follow-up content) index their beginning only, without pinyin: a note is found by how it
+# starts. 16 characters: follow-ups outnumber customers 2:1, and each indexed character is a token.
+LONG_TEXT_CHARS = 16
 
 TEXT, PHONE, EMAIL, LONG = "text", "phone", "email", "long"
 KINDS = (TEXT, PHONE, EMAIL, LONG)
@@ -94,10 +99,16 @@ def _pinyin_suffixes(squeezed: str) -> set[str]:
     if not positions:
         return set()
     full, initials = _syllables(squeezed)
+    # suffixes grown from the end: one short concatenation per character instead of a join per position
+    full_suffix = initial_suffix = ""
+    by_position = {}
+    for i in range(len(squeezed) - 1, -1, -1):
+        full_suffix = (full[i] + full_suffix)[:PINYIN_TOKEN]
+        initial_suffix = (initials[i] + initial_suffix)[:MAX_TOKEN]
+        by_position[i] = (full_suffix, initial_suffix)
     found = set()
     for i in positions:
-        found.update(t for t in ("".join(full[i:])[:MAX_TOKEN], "".join(initials[i:])[:MAX_TOKEN])
-                     if len(t) >= MIN_TOKEN)
+        found.update(t for t in by_position[i] if len(t) >= MIN_TOKEN)
     return found
 
 
@@ -142,6 +153,8 @@ def query_prefixes(query: str) -> list[str]:
         variants.append(phone_digits(query))
     if "@" in query or "." in query:
         variants.append(email_key(query))
+    if len(variants[0]) > PINYIN_TOKEN and variants[0].isascii() and variants[0].isalpha():
+        variants.append(variants[0][:PINYIN_TOKEN])  # a long full-pinyin query: its tokens are shorter
     result = []
     for variant in variants:
         variant = variant[:MAX_TOKEN]
