@@ -5,6 +5,8 @@
 #
 #   bench/load.sh [sqlite|pg|SQLAlchemy URL]
 #   environment: DURATION=20s WARMUP=5s THREADS=2 CONNECTIONS=16 WORKERS=2 LOGIN=rep01 LIST_PATH=/r/customer/
+#                ROUNDS=1 (bare, list, bare, list... alternated: on a shared machine each round's ratio is
+#                taken under the same load) WRK_TIMEOUT=10s (slower answers count as timeouts, not latency)
 #
 # Needs: wrk (apt-get install -y wrk), gunicorn (pip install -e '.[server]'), a database made by
 # bench/generate.py. Only 127.0.0.1 is used; both servers are stopped on exit.
@@ -18,6 +20,8 @@ CONNECTIONS="${CONNECTIONS:-16}"
 WORKERS="${WORKERS:-2}"
 LOGIN="${LOGIN:-rep01}"
 LIST_PATH="${LIST_PATH:-/r/customer/}"
+ROUNDS="${ROUNDS:-1}"
+WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
 PY="${PY:-.venv/bin/python}"
 GUNICORN="${GUNICORN:-.venv/bin/gunicorn}"
 BARE_PORT=8101
@@ -60,20 +64,25 @@ wait_for "http://127.0.0.1:$APP_PORT$LIST_PATH" "$COOKIE"
 run() {  # label url [cookie]
     local out
     # unmeasured warm-up: worker imports, template compilation, the database's page cache
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-5s}" ${3:+-H "Cookie: $3"} "$2" >/dev/null
-    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${3:+-H "Cookie: $3"} "$2")"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-5s}" --timeout "$WRK_TIMEOUT" ${3:+-H "Cookie: $3"} "$2" >/dev/null
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency ${3:+-H "Cookie: $3"} "$2")"
     echo "$out" >"$LOG_DIR/wrk-$1.txt"
-    local rps p99 non2xx
+    local rps p99 non2xx timeouts
     rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
     p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
     non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
-    printf '%-32s %10s req/s   p99 %9s   non-2xx %s\n' "$1" "$rps" "$p99" "${non2xx:-0}" >&2
+    timeouts="$(awk '/Socket errors/ {print $NF}' <<<"$out")"
+    printf '%-32s %10s req/s   p99 %9s   non-2xx %s   timeouts %s   load %s\n' "$1" "$rps" "$p99" "${non2xx:-0}" \
+        "${timeouts:-0}" "$(cut -d' ' -f1 /proc/loadavg)" >&2
     echo "$rps"
 }
 
 echo "load: $URL, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, gunicorn --workers $WORKERS, $(nproc) cores," \
      "load average $(cut -d' ' -f1 /proc/loadavg)" >&2
-BARE_RPS="$(run bare-flask-50-rows "http://127.0.0.1:$BARE_PORT/")"
-APP_RPS="$(run "guanxi-list-$LOGIN" "http://127.0.0.1:$APP_PORT$LIST_PATH" "$COOKIE")"
-awk -v a="$APP_RPS" -v b="$BARE_RPS" 'BEGIN {
-    r = 100 * a / b; printf "list page / bare page = %.0f%% (target >= 50%%): %s\n", r, (r >= 50 ? "ok" : "BELOW TARGET") }'
+for round in $(seq 1 "$ROUNDS"); do
+    BARE_RPS="$(run "bare-flask-50-rows-$round" "http://127.0.0.1:$BARE_PORT/")"
+    APP_RPS="$(run "guanxi-list-$LOGIN-$round" "http://127.0.0.1:$APP_PORT$LIST_PATH" "$COOKIE")"
+    awk -v a="$APP_RPS" -v b="$BARE_RPS" -v n="$round" 'BEGIN {
+        r = 100 * a / b; printf "round %d: list page / bare page = %.0f%% (target >= 50%%): %s\n", n, r,
+        (r >= 50 ? "ok" : "BELOW TARGET") }'
+done

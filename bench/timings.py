@@ -14,6 +14,7 @@ For the busiest salesperson (own scope), his manager (team scope) and the boss (
 * in the same run, the baselines: a raw SQL keyset query of 50 rows and a bare Flask page rendering a
   50-row table (``bare_app.py``). Ratios to them survive a noisy machine; absolute times do not.
 
+``--profile /r/customer/`` profiles one page instead (cProfile, first role of ``--roles``).
 ``--explain`` prints the plan of every customer SELECT a page runs (EXPLAIN QUERY PLAN on SQLite,
 EXPLAIN ANALYZE on PostgreSQL). Results also go to ``/tmp/bench/timings-<database>.json``.
 """
@@ -53,7 +54,29 @@ def parse_args(argv=None):
     p.add_argument("--no-pages", action="store_true", help="service-level timings only")
     p.add_argument("--cases", default="", help="only the cases whose name contains one of these "
                                                "comma-separated words (e.g. 'search ?q' or 'list page 1')")
+    p.add_argument("--profile", metavar="PATH", default=None,
+                   help="instead of timing: cProfile 50 requests of PATH (e.g. /r/customer/) as the first "
+                        "role and print the 40 costliest functions (cumulative) and the 25 by own time")
     return p.parse_args(argv)
+
+
+def profile_page(app, user, path, requests=50):
+    """Where one page's time goes, end to end through the app (stdlib cProfile; the profiler roughly
+    doubles the time of call-heavy code such as template rendering: read the shares, not the ms)."""
+    import cProfile
+    import pstats
+    client = common.login_client(app, user.id)
+    for _ in range(5):  # first requests compile templates and fill caches
+        assert client.get(path).status_code == 200
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(path)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print(f"profile of {requests} requests of {path} as {user.login} (times are totals over all requests)")
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 # ---------------------------------------------------------------------- scoped sessions and cursors
@@ -172,10 +195,12 @@ class Runner:
         target = TARGET_MS.get(kind)
         verdict = "" if target is None else ("ok" if p95 <= target else f"OVER {target:.0f} ms")
         ratio = p50 / self.reference_ms if self.reference_ms else 0
+        load = os.getloadavg()[0]  # the machine is shared: every figure carries the load it was taken under
         print(f"  {role:<11} {name:<30} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  "
-              f"x{ratio:6.1f} bare  n={repeat:<3} {verdict}", flush=True)
+              f"x{ratio:6.1f} bare  n={repeat:<3} load {load:4.1f} {verdict}", flush=True)
         self.results.append({"role": role, "case": name, "kind": kind, "p50_ms": round(p50, 2),
-                             "p95_ms": round(p95, 2), "n": repeat, "x_bare_p50": round(ratio, 2)})
+                             "p95_ms": round(p95, 2), "n": repeat, "x_bare_p50": round(ratio, 2),
+                             "load": round(load, 1)})
         return p50, p95
 
 
@@ -248,6 +273,9 @@ def main(argv=None):
     q_phone = args.q_phone or phone_fragment(gx, users["salesperson"].id)
     print(f"search terms: {args.q_cn!r} and {q_phone!r}; {search_index_note(gx)}; "
           f"COUNT_CAP {gx.settings.get('COUNT_CAP')}")
+    if args.profile:
+        profile_page(app, users[args.roles.split(",")[0]], args.profile)
+        return 0
     runner = Runner(args, reference_ms=None)
     _, (bare_p50, _) = time_baselines(url, gx, runner)
     runner.reference_ms = bare_p50

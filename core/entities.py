@@ -44,14 +44,31 @@ class EntitySpec:
     audit: bool = True
     api: bool = True
     importable: bool = True  # offered on the CSV/XLSX import pages (core.imports)
+    # Imports insert rows in bulk, without ``on_save``; False: one by one through the ORM and ``on_save`` (for
+    # entities whose save rules write other rows: numbers, stage history).
+    bulk_import: bool = True
     title_attr: str = "name"
     icon: str = "bi-card-list"
+    # Follow-up records (联系记录) attach to this entity through follow_up.related_entity/related_id: its
+    # detail page shows them with an "add follow-up" action.
+    follow_ups: bool = False
     # Entity-specific rules run inside the create/update transaction: on_save(session, record, data).
     on_save: Any = None
+    # field() look-ups by name (list pages ask ~1,000 times per page): built from ``fields`` and rebuilt
+    # when that list is replaced or grows/shrinks, so a plugin adjusting a spec after creation still works.
+    _field_index: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if not self.permission_prefix:
             self.permission_prefix = f"{self.module}.{self.name}"
+        self._index_fields()
+
+    def _index_fields(self):
+        by_name = {}
+        for f in self.fields:
+            by_name.setdefault(f.name, f)  # the first one wins, as the linear search did
+        self._field_index = (id(self.fields), len(self.fields), by_name)
+        return by_name
 
     @property
     def scoped(self) -> bool:
@@ -62,7 +79,10 @@ class EntitySpec:
         return f"{self.permission_prefix}.{action}"
 
     def field(self, name) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        index = self._field_index
+        if index is None or index[0] != id(self.fields) or index[1] != len(self.fields):
+            return self._index_fields().get(name)
+        return index[2].get(name)
 
     def hidden_fields(self, user_scope) -> set[str]:
         """Fields this user may not see at all (absent from pages, API, export, audit)."""

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import numbers as babel_numbers
 from flask import current_app, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 from sqlalchemy import select
 
 from core.i18n import _, _l
@@ -200,3 +201,113 @@ def custom_cell(spec, name, value, lookups, links=True) -> Cell:
         return Cell(text, url_for("web.record_detail", entity=reference, record_id=value))
     return Cell(text, muted=reference is not None and reference != "user" and (reference, value)
                 not in lookups.titles)
+
+
+# ---------------------------------------------------------------------- list pages: one pass in Python
+
+# An id no record has, put into one url_for() result and then replaced by each row's id: building 50 detail
+# links costs one URL build instead of 50 (werkzeug's url building is a measurable share of a list page).
+_URL_SENTINEL = 918273645546372819
+
+
+def record_url_maker(entity):
+    """``record_id -> url of its detail page`` for ``entity``, with the same result as ``url_for``."""
+    url = url_for("web.record_detail", entity=entity, record_id=_URL_SENTINEL)
+    head, sep, tail = url.partition(str(_URL_SENTINEL))
+    if not sep:  # a URL converter that rewrote the id: fall back to building each URL
+        return lambda record_id: url_for("web.record_detail", entity=entity, record_id=record_id)
+    return lambda record_id: f"{head}{int(record_id)}{tail}"
+
+
+class ValueText:
+    """``plain_value`` for one request: locale, time zone and Yes/No resolved once, not per cell.
+
+    Gives the same texts as ``plain_value`` (the same Babel patterns; the date and time patterns are
+    numeric, so they are written directly).
+    """
+
+    def __init__(self):
+        self.timezone = get_timezone()
+        self.locale = get_locale()
+        self.yes, self.no = _("Yes"), _("No")
+
+    def __call__(self, value) -> str:
+        if value is None:
+            return ""
+        kind = type(value)
+        if kind is str:
+            return value
+        if kind is bool:
+            return self.yes if value else self.no
+        if kind is dt.datetime:
+            # Flask-Babel: a naive datetime is UTC; shown in the configured time zone as yyyy-MM-dd HH:mm
+            local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(self.timezone)
+            return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+        if kind is dt.date:
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        if kind is Decimal:
+            return babel_numbers.format_decimal(value, "#,##0.00", locale=self.locale)
+        if isinstance(value, (list, tuple, set)):
+            return ", ".join(self(getattr(v, "name", v)) for v in value)
+        return plain_value(value)  # subclasses and anything else: the general path
+
+
+class ColumnFormatter:
+    """How one list column turns a record into a ``Cell``: the field's kind (custom field, owner,
+    reference, choice, plain) is decided once per page instead of once per cell. Same result as
+    ``record_cell``."""
+
+    def __init__(self, spec, name, lookups, text: ValueText, urls: dict):
+        self.spec, self.name, self.lookups, self.text = spec, name, lookups, text
+        self.custom = custom_display.is_custom_name(name)
+        self.owner = not self.custom and is_owner_field(spec, name)
+        self.reference = None if self.custom else reference_of(spec, name)
+        if self.reference and self.reference not in urls:
+            urls[self.reference] = record_url_maker(self.reference)
+        self.reference_url = urls.get(self.reference)
+        fld = None if self.custom else spec.field(name)
+        # choice value -> translated label, once per page (the first match wins, as in choice_label)
+        self.choices = {}
+        for value, label_ in (fld.choices or []) if fld is not None else []:
+            self.choices.setdefault(value, str(label_))
+
+    def __call__(self, record) -> Cell:
+        if self.custom:
+            return custom_cell(self.spec, self.name, record_value(record, self.name), self.lookups)
+        value = getattr(record, self.name, None)
+        if value is None or value == "" or value == []:
+            return Cell("", muted=True)
+        if isinstance(value, int):
+            if self.owner:
+                return Cell(self.lookups.users.get(value, f"#{value}"))
+            if self.reference:
+                title = self.lookups.titles.get((self.reference, value))
+                if title is None:
+                    return Cell(_("(not visible)"), muted=True)
+                return Cell(title, self.reference_url(value))
+        if self.choices:
+            try:
+                label_ = self.choices.get(value)
+            except TypeError:  # an unhashable value is never a choice
+                label_ = None
+            if label_ is not None:
+                return Cell(label_)
+        return Cell(self.text(value))
+
+
+@dataclass
+class ListRow:
+    """One row of a list page: the record, its detail link and its cells, already formatted."""
+
+    record: object
+    url: str
+    cells: list
+
+
+def list_rows(spec, records, columns, lookups) -> list[ListRow]:
+    """The rows of a list page, formatted in one pass (what the template used to ask cell by cell)."""
+    text, urls = ValueText(), {}
+    formatters = [ColumnFormatter(spec, name, lookups, text, urls) for name in columns]
+    detail_url = record_url_maker(spec.name)
+    return [ListRow(record, detail_url(record.id), [format_(record) for format_ in formatters])
+            for record in records]

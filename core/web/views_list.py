@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from core import services
 from core.authz import has, requires
-from core.i18n import _, plain
+from core.i18n import _, ngettext, plain
 from core.customfields import web as custom_web
 from core.runtime import current, db
 from core.web import bp, display, listing
@@ -25,11 +25,13 @@ TRANSFER_CASCADE = {"customer": (("contact", "customer_id"),)}
 LOOKUP_LIMIT = 20
 
 
-def _page(spec, args):
+def _page(spec, args, columns):
     stmt = listing.list_statement(db(), spec, args)
     try:
         return services.page(db(), spec, stmt, sort=args.sort, cursor=args.cursor, limit=args.limit,
-                             count_cap=int(current().settings.get("COUNT_CAP", 10000)))
+                             count_cap=int(current().settings.get("COUNT_CAP", 10000)),
+                             # the sort column too: the next-page cursor reads it from the last row
+                             options=services.shown_only_loading(spec, [*columns, args.sort.lstrip("-")]))
     except ValidationError:
         abort(400)
 
@@ -45,13 +47,14 @@ def record_list(entity):
     spec = spec_or_404(entity)
     args = listing.parse_list_args(spec)
     columns = listing.visible_columns(spec)
-    result = _page(spec, args)
+    result = _page(spec, args, columns)
     lookups = display.load_lookups(db(), spec, result.rows, columns)
+    rows = display.list_rows(spec, result.rows, columns, lookups)
     can_transfer = spec.scoped and has(spec.permission("edit"))
     actions = [a for group in current().hook.list_actions(entity=spec.name, user=scope().user) for a in group or []
                if a.permission is None or has(a.permission)]
     return render_template(
-        "web/list.html", spec=spec, args=args, columns=columns, page=result, lookups=lookups,
+        "web/list.html", spec=spec, args=args, columns=columns, page=result, rows=rows, lookups=lookups,
         count_text=count_text(result), sortable=listing.sortable_fields(spec),
         filters=listing.filter_controls(spec, args), cell=display.record_cell, label=display.label,
         owner_choices=owner_options(spec, "edit") if can_transfer else [], can_transfer=can_transfer,
@@ -98,7 +101,8 @@ def record_transfer(entity):
         db().rollback()
         flash(" ".join(m for msgs in plain(err.messages).values() for m in msgs), "error")
         return redirect(back)
-    flash(_("Owner changed for %(n)d record(s).", n=len(set(ids))), "success")
+    flash(ngettext("Owner changed for %(num)d record.", "Owner changed for %(num)d records.", len(set(ids))),
+          "success")
     return redirect(back)
 
 
