@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import services
 from core.authz import requires
 from core.dedupe import MERGEABLE, finder, merge
-from core.i18n import _, plain
+from core.i18n import _, ngettext, plain
 from core.runtime import current, db
 from core.web import display
 from core.web.common import detail_url, entity_permission, parse_id, scope, spec_or_404
@@ -106,5 +106,6 @@ def _do_merge(spec, ids):
         return _render_merge(spec, records, survivor_id, 409, errors=[
             _("Someone changed one of these records while you were merging. Nothing was merged: check the "
               "values again.")])
-    flash(_("%(n)d record(s) merged into this one; they are in the recycle bin.", n=len(merged_ids)), "success")
+    flash(ngettext("%(num)d record merged into this one; it is in the recycle bin.",
+                   "%(num)d records merged into this one; they are in the recycle bin.", len(merged_ids)), "success")
     return redirect(detail_url(spec, survivor_id))

@@ -1,10 +1,15 @@
 """The batch import path: validate rows in memory, write each batch with executemany in one transaction.
 
 Per batch of ``BATCH_SIZE`` rows: one query for owners (all users, once per import), one scoped query per
-referenced entity, one scoped query for duplicates, then one INSERT executemany for new records (RETURNING
-their ids), one for their audit entries (action "import") and one for the undo data; updates of matched
-records go through the ORM so their ``version`` is bumped (SECURITY.md 39). One commit, one
-``records_imported`` signal and one search reindex per batch.
+referenced entity, one scoped query for duplicates, one per unique/reference custom field and one for tags
+(``checks``), then one INSERT executemany for new records (``bulk``; their ids come back in order, see
+``_execute_insert``), one for their audit entries (action "import"), one for their tag links and one for
+the undo data; updates of matched records go through the ORM so their ``version`` is bumped (SECURITY.md
+39). One commit, one ``records_imported`` signal and one bulk search-index write per batch.
+
+Per row the work stays in plain Python: cells are converted by per-field converters built once
+(``fields.converter``: the schema field's own validators, no full ``Schema.load`` per row), duplicate keys
+are normalised once, the dedupe key columns are computed here rather than by a per-row column default.
 
 Scope and field permissions hold as in ``services.create``/``update``: hidden fields cannot be mapped,
 owners must pass ``scope.may_assign``, references and duplicates are looked up through the scoped session,
@@ -19,7 +24,9 @@ from sqlalchemy import func, insert, or_, select
 
 from core import audit, signals
 from core.db import OwnedMixin, utcnow
+from core.dedupe.keys import KEY_SOURCES, first_key
 from core.i18n import _l
+from core.imports import bulk, checks
 from core.imports.fields import (
     converter, entity_schema, importable_fields, load_default, loader_of, validate_mapping,
 )
@@ -31,6 +38,7 @@ from core.scope import current_scope
 BATCH_SIZE = 2000
 MATCH_FIELDS = ("name", "code", "phone", "mobile", "email")
 DUPLICATE_MODES = ("skip", "update", "create")
+NEW_TAG_MODES = ("create", "refuse")
 ROW = "_row"
 
 
@@ -98,6 +106,10 @@ class Importer:
         self.mapping = validate_mapping(mapping, self.fields, width)  # refuses hidden/unknown fields again
         self.converters = {name: converter(loader_of(schema, name)) for name in self.mapping.values()
                            if self.fields[name].kind == "value"}
+        # per mapped column, computed once: (index, field, kind, converter, custom key or None)
+        self.plan = [(index, name, self.fields[name].kind, self.converters.get(name),
+                      name.split(".", 1)[1] if name.startswith("custom.") else None)
+                     for index, name in self.mapping.items()]
         self.mode = options.get("duplicates") if options.get("duplicates") in DUPLICATE_MODES else "skip"
         match = options.get("match")
         self.match = match if match in match_options(spec) and match in self.mapping.values() else None
@@ -110,6 +122,37 @@ class Importer:
         self.versioned = "version" in self.columns
         self._rules = None
         self._last_id = missing
+        self.dedupe_keys = tuple(KEY_SOURCES.get(spec.model.__tablename__, {}).items())
+        self.inserted = []  # the values of the records the last batch created (ids included)
+        self.custom_checks = checks.CustomChecks(self)
+        self.new_tags = options.get("new_tags") if options.get("new_tags") in NEW_TAG_MODES else "create"
+        self.tags = checks.TagLinks(self, self._may_create_tags()) if checks.TAGS in self.mapping.values() else None
+
+    def _may_create_tags(self) -> bool:
+        """New tags only when the import allows it and the importer may create them: the permission
+        ``core.tag.create`` where the application defines it, else the customer form's rule (whoever may
+        save the record may add a new tag to it)."""
+        if self.new_tags != "create":
+            return False
+        from core.runtime import current
+        if checks.TAG_PERMISSION in current().permissions:
+            return self.scope.has(checks.TAG_PERMISSION)
+        return self.scope.has(self.spec.permission("create"))
+
+    def custom_loader(self, name):
+        return loader_of(self.schema, name) if name.startswith("custom.") else None
+
+    def checkpoint(self):
+        """What a failed batch must give back before it is retried row by row (in-file duplicate keys,
+        unique values taken, tag ids created in the rolled-back transaction)."""
+        return (set(self.seen_keys), self.custom_checks.checkpoint(),
+                dict(self.tags.ids) if self.tags is not None else None)
+
+    def restore(self, checkpoint):
+        self.seen_keys, custom, tag_ids = checkpoint
+        self.custom_checks.restore(custom)
+        if self.tags is not None:
+            self.tags.ids = tag_ids
 
     # ------------------------------------------------------------------ owners
     def users(self) -> dict:
@@ -154,23 +197,26 @@ class Importer:
         if len(cells) > self.width and any(cells[self.width:]):
             row.fail(ROW, _l("This row has %(n)d cells, the header only %(m)d.", n=len(cells), m=self.width))
             return row
-        for index, name in self.mapping.items():
-            raw = cells[index] if index < len(cells) else ""
+        data, count = row.data, len(cells)
+        for index, name, kind, convert, custom_key in self.plan:
+            raw = cells[index] if index < count else ""
             if not raw:
                 continue  # a blank cell: the default on create, unchanged on update
-            if self.fields[name].kind != "value":
-                row.data[name] = raw  # owners and references are resolved per batch
-                continue
-            try:
-                value = self.converters[name](raw)
-            except ValidationError as err:
-                for message in _messages(err):
-                    row.fail(name, message)
-                continue
-            if name.startswith("custom."):
-                row.data.setdefault("custom", {})[name.split(".", 1)[1]] = value
+            if kind == "tags":
+                checks.convert_tags(row, name, raw)
+            elif kind != "value":
+                data[name] = raw  # owners and references are resolved per batch
             else:
-                row.data[name] = value
+                try:
+                    value = convert(raw)
+                except ValidationError as err:
+                    for message in _messages(err):
+                        row.fail(name, message)
+                    continue
+                if custom_key is None:
+                    data[name] = value
+                else:
+                    data.setdefault("custom", {})[custom_key] = value
         return row
 
     def prepare(self, rows: list[RowResult]):
@@ -188,13 +234,24 @@ class Importer:
                     row.data["owner_id"] = owner
             if row.existing is None and row.action == "create":
                 self._complete_for_create(row)
+        self.custom_checks.check(rows)
+        if self.tags is not None:
+            self.tags.check(rows)
 
     def _create_rules(self):
-        """``(name, custom key or None, required, loader)`` per importable field, computed once."""
+        """``(name, custom key or None, required, loader)`` for the fields a new record needs something
+        for: required ones and ones with a load default (the others are left to the column default)."""
         if self._rules is None:
-            self._rules = [(name, name.split(".", 1)[1] if name.startswith("custom.") else None, target.required,
-                            loader_of(self.schema, name))
-                           for name, target in self.fields.items() if target.kind != "owner"]
+            self._rules = []
+            for name, target in self.fields.items():
+                loader = loader_of(self.schema, name) if target.kind in ("value", "reference") else None
+                if loader is None:
+                    continue
+                default = loader.load_default
+                if not target.required and (default is missing or default is None):
+                    continue  # None: "not given", the column's own default applies
+                custom_key = name.split(".", 1)[1] if name.startswith("custom.") else None
+                self._rules.append((name, custom_key, target.required, loader))
         return self._rules
 
     def _complete_for_create(self, row):
@@ -210,7 +267,7 @@ class Importer:
                 row.fail(name, loader.error_messages["required"])
                 continue
             default = load_default(loader)
-            if default is missing or default is None:  # None: "not given", the column's own default applies
+            if default is missing or default is None:  # a callable default that gave nothing
                 continue
             if custom_key is None:
                 data[name] = default
@@ -318,6 +375,9 @@ class Importer:
     def write(self, rows: list[RowResult]) -> BatchOutcome:
         """Insert the new records, update the matched ones, audit and keep undo data (no commit)."""
         outcome = BatchOutcome(rows=rows)
+        self.inserted = []
+        if self.tags is not None:
+            self.tags.create_missing([r for r in rows if r.action in ("create", "update")])
         creates = [r for r in rows if r.action == "create"]
         if creates:
             outcome.created_ids = self._insert(creates)
@@ -332,45 +392,48 @@ class Importer:
             owner = row.data["owner_id"]
             values["owner_id"], values["department_id"] = owner.id, owner.department_id
         if "custom" in self.columns and values.get("custom") is None:
-            values["custom"] = {}
+            values["custom"] = _NO_CUSTOM  # one object for the batch: serialised once (``bulk``), never mutated
         if "created_at" in self.columns:
             values.setdefault("created_at", now)
         if "updated_at" in self.columns:
             values.setdefault("updated_at", now)
         if self.versioned:
             values["version"] = 1
+        for key_column, (normaliser, sources) in self.dedupe_keys:
+            # the same function as the column default, without SQLAlchemy's per-row default context
+            values[key_column] = first_key(normaliser, [values.get(name) for name in sources])
         return values
 
     def _insert(self, rows) -> list[int]:
-        """One multi-row INSERT ... RETURNING per page of rows. The audit entries are built from the
-        returned rows themselves, so no database has to return them in parameter order (SQLite can't,
-        and asking for it would fall back to one INSERT per row)."""
+        """One executemany INSERT per batch; the new ids come back in parameter order (see ``_execute_insert``).
+        Audit entries, undo data and the search index are written from the values in memory."""
         now = utcnow()
-        table = self.spec.model.__table__
         values = [self._record_values(row, now) for row in rows]
         keys = set().union(*values)
         for item in values:  # executemany needs the same keys in every row
-            for key in keys - set(item):
+            for key in keys - item.keys():
                 item[key] = _column_default(self.columns[key])
-        audited = sorted(k for k in keys if k in self.fields or k == "custom") if self.spec.audit else []
-        ids = self._allocate_ids(len(values))
-        if ids is not None:  # PostgreSQL: ids from the sequence, then a plain (pipelined) executemany
-            for item, record_id in zip(values, ids):
-                item["id"] = record_id
-            self.session.execute(insert(table), values)
-            result = [(item["id"], *[item[k] for k in audited]) for item in values]
+        if self.spec.bulk_import:
+            ids = self._execute_insert(values)
+            self.inserted = values
         else:
-            returned = [table.c.id] + [table.c[k] for k in audited]
-            result = self.session.execute(insert(table).returning(*returned), values).all()
-            ids = [r[0] for r in result]
+            rows, values, ids = self._insert_with_rules(rows, values)
+            self.inserted = []  # indexed by the search module's flush listener, like a form's record
+            if not rows:
+                return []
+        for item, record_id in zip(values, ids):
+            item["id"] = record_id
+        if self.tags is not None:
+            self.tags.link_created(rows, ids)
         for row in rows:
             row.record_id = None  # created; its id is in the audit trail and the undo data
-        user_id = self.scope.user_id
         if self.spec.audit:
-            self.session.execute(insert(AuditEntry.__table__), [
-                {"entity": self.spec.name, "record_id": r[0], "action": "import", "user_id": user_id, "at": now,
-                 "changes": {k: [None, _json(v)] for k, v in zip(audited, r[1:]) if v not in (None, "", {})}}
-                for r in result])
+            audited = sorted(k for k in keys if k in self.fields or k == "custom")
+            user_id, entity = self.scope.user_id, self.spec.name
+            bulk.executemany(self.session, AuditEntry.__table__, [
+                {"entity": entity, "record_id": item["id"], "action": "import", "user_id": user_id, "at": now,
+                 "changes": _creation_changes(item, audited, row.data.get(checks.TAGS))}
+                for item, row in zip(values, rows)])
         if self.import_id is not None and ids:
             # One undo row per batch for new records: their ids (all at version 1 right after the import).
             self.session.execute(insert(ImportChange.__table__).values(
@@ -378,12 +441,55 @@ class Importer:
                 version=1 if self.versioned else None))
         return ids
 
+    def _insert_with_rules(self, rows, values):
+        """Entities whose save rules keep other rows in step (a project's number and stage timeline, an
+        opportunity's stage history and won/lost reason): one record at a time through the ORM and
+        ``EntitySpec.on_save``, as the form does. A rule's refusal fails its row; the others are written."""
+        kept_rows, kept_values, records = [], [], []
+        for row, item in zip(rows, values):
+            record = self.spec.model(**{k: v for k, v in item.items() if k in self.columns})
+            if self.spec.on_save is not None:
+                try:
+                    self.spec.on_save(self.session, record, {k: v for k, v in item.items()
+                                                             if k not in ("owner_id", "department_id")})
+                except ValidationError as err:
+                    for message in _messages(err):
+                        row.fail(ROW, message)
+                    continue
+            self.session.add(record)
+            kept_rows.append(row)
+            kept_values.append(item)
+            records.append(record)
+        self.session.flush()
+        return kept_rows, kept_values, [record.id for record in records]
+
+    def _execute_insert(self, values) -> list[int]:
+        """INSERT ``values`` (executemany); returns their ids in the same order.
+
+        * PostgreSQL: ids drawn from the table's sequence first, then ``bulk.executemany`` (pages of rows).
+        * SQLite: a plain executemany, then ``max(id)``: SQLite gives each row ``max(rowid) + 1`` and this
+          transaction holds the only write lock from the first INSERT to the commit, so the batch's ids are
+          the consecutive range ending there (``RETURNING`` in order would cost one statement per row).
+        * Others (MariaDB): one multi-row ``INSERT ... RETURNING`` per page, sorted back by a sentinel.
+        """
+        table = self.spec.model.__table__
+        dialect = self.session.get_bind().dialect.name
+        ids = self._allocate_ids(len(values)) if dialect == "postgresql" else None
+        if ids is not None:
+            for item, record_id in zip(values, ids):
+                item["id"] = record_id
+            bulk.executemany(self.session, table, values)
+            return ids
+        if dialect == "sqlite" and "id" not in values[0]:
+            bulk.executemany(self.session, table, values)
+            last = self.session.execute(select(func.max(table.c.id))).scalar()
+            return list(range(last - len(values) + 1, last + 1))
+        result = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values)
+        return [r[0] for r in result]
+
     def _allocate_ids(self, count):
         """On PostgreSQL, ``count`` ids from the table's own sequence in one round trip (concurrent inserts
-        elsewhere stay safe); None elsewhere. psycopg spends more time rewriting a huge multi-row
-        ``INSERT ... RETURNING`` than the server spends inserting, a plain executemany avoids that."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return None
+        elsewhere stay safe), so the batch's ids are known before the INSERT."""
         table = self.spec.model.__table__
         sequence = func.pg_get_serial_sequence(table.name, "id")
         ids = self.session.execute(select(func.nextval(sequence)).select_from(
@@ -392,6 +498,7 @@ class Importer:
 
     def _update(self, rows) -> list[int]:
         changed = []
+        tag_objects = self.tags.objects(rows) if self.tags is not None else {}
         for row in rows:
             record, changes = row.existing, {}
             owner = row.data.get("owner_id")
@@ -403,6 +510,11 @@ class Importer:
                 if getattr(record, key) != value:
                     changes[key] = [getattr(record, key), value]
                     setattr(record, key, value)
+            added = [n for n in row.data.get(checks.TAGS, ()) if n not in {t.name for t in record.tags}]
+            if added:  # an import adds tags, it never takes one away
+                old = [t.name for t in record.tags]
+                changes[checks.TAGS] = [old, old + added]
+                record.tags = [*record.tags, *(tag_objects[n] for n in added)]
             if owner is not None and owner.id != record.owner_id:
                 changes["owner_id"] = [record.owner_id, owner.id]
                 changes["department_id"] = [record.department_id, owner.department_id]
@@ -444,6 +556,19 @@ class Importer:
                                       created_ids=outcome.created_ids, updated_ids=outcome.updated_ids)
 
 
+def index_new(session, spec, values):
+    """Add the records a batch inserted (``values``: their column values, ids included) to the global search
+    index in one executemany, inside the batch's transaction. Updated records are indexed by the search
+    module's flush listener (they go through the ORM)."""
+    if not values:
+        return
+    try:
+        from core.search.index import index_records
+    except ImportError:  # global search not installed: nothing to keep current
+        return
+    index_records(session, spec, values, new=True)
+
+
 def reindex(session, spec, ids):
     """Update the global search index for ``ids`` inside the caller's transaction (the batch's)."""
     if not ids:
@@ -455,11 +580,19 @@ def reindex(session, spec, ids):
     search_reindex(session, spec, ids)
 
 
-def _json(value):
-    """``audit.jsonable`` for the common scalar cases, without its recursion (hot path)."""
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    return audit.jsonable(value)
+_PLAIN = frozenset({str, int, bool, float})
+_NO_CUSTOM: dict = {}
+
+
+def _creation_changes(values, keys, tags=None) -> dict:
+    """The audit ``changes`` of a created record: ``{field: [None, value]}`` for its non-empty fields."""
+    changes = {checks.TAGS: [None, tags]} if tags else {}
+    for key in keys:
+        value = values[key]
+        if value is None or value == "" or (type(value) is dict and not value):
+            continue
+        changes[key] = [None, value if type(value) in _PLAIN else audit.jsonable(value)]
+    return changes
 
 
 def _column_default(column):

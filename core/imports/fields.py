@@ -6,6 +6,7 @@ them anyway. ``department_id`` is never importable: it follows the owner.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ def entity_schema(spec, scope, session):
 
 @dataclass
 class ImportField:
-    """A target of the column mapping. ``kind``: owner, reference (``reference`` = entity) or value."""
+    """A target of the column mapping. ``kind``: owner, reference (``reference`` = entity), tags or value."""
 
     name: str
     label: str
@@ -52,7 +53,9 @@ def importable_fields(spec, scope, schema) -> dict[str, ImportField]:
     """``{name: ImportField}`` in form order: schema load fields that are columns and visible to ``scope``."""
     from core.web import display
 
-    hidden = spec.hidden_fields(scope)
+    # hidden form inputs (a follow-up's link to a lead or project) are set by pages that check them, never
+    # by a file: an import does not run the entity's save rules (``EntitySpec.on_save``)
+    hidden = spec.hidden_fields(scope) | {f.name for f in spec.fields if f.widget == "hidden"}
     columns = {c.key for c in spec.model.__mapper__.column_attrs}
     ordered = [f.name for f in spec.fields] + sorted(schema.load_fields)
     result = {}
@@ -71,7 +74,21 @@ def importable_fields(spec, scope, schema) -> dict[str, ImportField]:
         result[name] = ImportField(name=name, label=display.label(spec, name), required=loader.required,
                                    kind=kind, reference=reference, aliases=frozenset(map(header_key, aliases)))
     result.update(custom_fields(schema))
+    if "tags" not in hidden:
+        result.update(tag_field(spec, schema))
     return result
+
+
+def tag_field(spec, schema) -> dict[str, ImportField]:
+    """A "tags" target for entities with tags (names separated by , ， 、 ; ；)."""
+    from core.imports.checks import TAGS, taggable
+    from core.web import display
+
+    if not taggable(spec, schema):
+        return {}
+    aliases = _labels(spec, TAGS) | {TAGS, "tag", "标签", "印象", "客户印象"}
+    return {TAGS: ImportField(name=TAGS, label=display.label(spec, TAGS), required=False, kind="tags",
+                              aliases=frozenset(map(header_key, aliases)))}
 
 
 def custom_fields(schema) -> dict[str, ImportField]:
@@ -172,7 +189,7 @@ def converter(loader):
     if type(loader) in FAST_STRING_TYPES:
         # The field's own validators (Length, OneOf, Email, URL), called directly: ``Field._validate``
         # builds an ``And`` with a lazy message on every call, which costs more than the checks.
-        validators = tuple(loader.validators)
+        validators = tuple(_settled(v) for v in loader.validators)
 
         def text(raw):
             if "\x00" in raw:
@@ -187,6 +204,18 @@ def converter(loader):
     if isinstance(loader, mm.List):
         return lambda raw: loader.deserialize([p.strip() for p in LIST_SPLIT.split(raw) if p.strip()])
     return _memo(loader.deserialize)
+
+
+def _settled(validator):
+    """A copy of ``validator`` whose error message is already translated: ``Email`` and ``URL`` format their
+    message before every check, and a lazy message means a gettext lookup per cell. The job's language is
+    fixed for the whole run."""
+    error = getattr(validator, "error", None)
+    if error is None or isinstance(error, str) or not hasattr(validator, "_format_error"):
+        return validator
+    settled = copy.copy(validator)
+    settled.error = str(error)
+    return settled
 
 
 def _boolean(loader, raw):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import itertools
 import os
 import secrets
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +25,8 @@ from core import audit, services, signals
 from core.db import utcnow
 from core.i18n import _, _l
 from core.imports import readers
-from core.imports.engine import BATCH_SIZE, ROW, Importer, reindex
+from core.imports.checks import TAGS
+from core.imports.engine import BATCH_SIZE, ROW, Importer, index_new, reindex
 from core.imports.fields import entity_schema, importable_fields, suggest as suggest_mapping
 from core.imports.models import ImportChange, ImportJob, ImportMapping
 from core.models import AuditEntry
@@ -33,6 +36,7 @@ from core.web.export import defuse_formula
 ADMIN_PERMISSION = "core.admin.imports"
 PREVIEW_ROWS = 20
 UNDO_CHUNK = 1000
+GC_THRESHOLD = 50_000  # allocations between two young-generation collections during an import run
 
 
 class UndoRefused(Exception):
@@ -117,7 +121,7 @@ def configure(session, spec, registry, job, mapping: dict, options: dict):
         raise ValidationError({"duplicates": [str(_l("You may not change existing records."))]})
     importer = make_importer(session, spec, registry, job, mapping, options)
     job.mapping = {str(index): name for index, name in importer.mapping.items()}
-    job.options = {"duplicates": importer.mode, "match": importer.match,
+    job.options = {"duplicates": importer.mode, "match": importer.match, "new_tags": importer.new_tags,
                    "owner_id": importer.default_owner.id if importer.default_owner is not None else None}
     job.status = "ready"
     session.commit()
@@ -212,13 +216,13 @@ def run(session, spec, registry, job, config):
     job.status, job.processed = "running", 0
     session.commit()
     try:
-        batches = _chunks(_rows(job, config), BATCH_SIZE)
-        for batch in batches:
-            for outcome in _write_batch(session, importer, job, batch):
-                for row in outcome.rows:
-                    if row.action == "fail":
-                        report.add(row)
-                importer.after_commit(outcome)
+        with _fewer_collections():
+            for batch in _chunks(_rows(job, config), BATCH_SIZE):
+                for outcome in _write_batch(session, importer, job, batch):
+                    for row in outcome.rows:
+                        if row.action == "fail":
+                            report.add(row)
+                    importer.after_commit(outcome)
     finally:
         job.error_report = report.close()
         session.commit()
@@ -226,14 +230,28 @@ def run(session, spec, registry, job, config):
     session.commit()
 
 
+@contextmanager
+def _fewer_collections():
+    """Fewer cyclic garbage collections while batches run: each batch allocates tens of thousands of short-
+    lived dicts and tuples (no cycles among them), and the default threshold makes the collector walk the
+    young objects every 700 allocations — measured at ~10 % of an import's CPU time. The old threshold comes
+    back afterwards; reference counting frees the batches' objects as usual meanwhile."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
 def _write_batch(session, importer, job, batch):
     """Write one batch; when the database refuses it (a unique value taken), retry row by row so only the
     offending rows fail. Yields the committed outcomes."""
-    seen = set(importer.seen_keys)
+    checkpoint = importer.checkpoint()
     try:
         outcome = importer.process(batch)
         _count(job, outcome)
-        reindex(session, importer.spec, outcome.created_ids + outcome.updated_ids)
+        index_new(session, importer.spec, importer.inserted)
         session.commit()
         yield outcome
         return
@@ -241,19 +259,19 @@ def _write_batch(session, importer, job, batch):
         if not _is_database_error(exc):
             raise
         session.rollback()
-        importer.seen_keys = seen
+        importer.restore(checkpoint)
     for item in batch:
-        seen = set(importer.seen_keys)
+        checkpoint = importer.checkpoint()
         try:
             outcome = importer.process([item])
             _count(job, outcome)
-            reindex(session, importer.spec, outcome.created_ids + outcome.updated_ids)
+            index_new(session, importer.spec, importer.inserted)
             session.commit()
         except Exception as exc:
             if not _is_database_error(exc):
                 raise
             session.rollback()
-            importer.seen_keys = seen
+            importer.restore(checkpoint)
             row = importer.convert(*item)
             row.fail(ROW, _l("The database refused this row (a value that must be unique is already taken?)."))
             outcome = type("Outcome", (), {"rows": [row], "created_ids": [], "updated_ids": []})()
@@ -388,6 +406,10 @@ def _revert(session, spec, changes) -> list[int]:
             record = records[change.record_id]
             diff = {}
             for key, old in (change.old_values or {}).items():
+                if key == TAGS:  # the tags the record had before the import added some
+                    diff[key] = [[t.name for t in record.tags], old]
+                    record.tags = [t for t in record.tags if t.name in set(old)]
+                    continue
                 value = _typed(model, key, old)
                 diff[key] = [getattr(record, key), value]
                 setattr(record, key, value)

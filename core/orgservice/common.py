@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import has_app_context
 from marshmallow import ValidationError
 
+from core.i18n import _l
 from core.permissions import RANK
 from core.scope import current_scope
 from core.services import Forbidden
@@ -54,7 +55,7 @@ def may_manage_user(scope, user) -> bool:
 
 def require_manageable(session, user):
     if not may_manage_user(current_scope(session), user):
-        raise Forbidden("the user holds roles wider than the caller's")
+        raise Forbidden(_l("This user holds roles wider than yours: you may not manage him."))
 
 
 def as_int(value):

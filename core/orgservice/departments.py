@@ -120,6 +120,15 @@ def _owned_models():
     return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, OwnedMixin)]
 
 
+def _other_department_references():
+    """Foreign-key columns to ``department.id`` outside the department and owned-record tables (those the
+    database does not clear by itself on delete)."""
+    owned = {model.__table__.name for model in _owned_models()} | {"department", "user_account"}
+    return [fk.parent for table in Base.metadata.sorted_tables if table.name not in owned
+            for fk in table.foreign_keys
+            if fk.column.table.name == "department" and (fk.ondelete or "").upper() not in ("CASCADE", "SET NULL")]
+
+
 def delete_department(session, dept_id):
     """Delete a department that has no sub-departments, no users and no records."""
     dept = get_department(session, dept_id)
@@ -133,6 +142,10 @@ def delete_department(session, dept_id):
             stmt = select(model.id).where(model.department_id == dept.id).limit(1)
             if session.execute(stmt.execution_options(include_deleted=True)).first():
                 raise invalid("department", _l("Records still belong to this department; transfer them first."))
+        # Plugin tables may point at departments too (a department's customer pool, ...).
+        for column in _other_department_references():
+            if session.execute(select(column).where(column == dept.id).limit(1)).first():
+                raise invalid("department", _l("Other records still refer to this department; change them first."))
     audit.record(session, "department", dept.id, "delete", caller_id(session), {"name": [dept.name, None]})
     session.delete(dept)
     session.commit()

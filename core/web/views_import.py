@@ -73,7 +73,7 @@ def _mapping_from_form(width):
 
 def _options_from_form():
     return {"duplicates": request.form.get("duplicates", "skip"), "match": request.form.get("match") or None,
-            "owner_id": parse_id(request.form.get("owner_id"))}
+            "owner_id": parse_id(request.form.get("owner_id")), "new_tags": request.form.get("new_tags", "create")}
 
 
 @bp.route("/import/<entity>/<int:job_id>/mapping", methods=["GET", "POST"])

@@ -55,10 +55,15 @@ def test_placeholders_survive_translation():
         assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(target)), source
 
 
+def _strings(message):
+    """Plural translations: a tuple from read_po, a list from read_mo."""
+    return tuple(message.string) if isinstance(message.string, (list, tuple)) else message.string
+
+
 def test_compiled_catalogue_is_current():
-    po = {_ids(m): m.string for m in _po() if m.id and m.string}
+    po = {_ids(m): _strings(m) for m in _po() if m.id and m.string}
     with open(CATALOG / "messages.mo", "rb") as fh:
-        mo = {_ids(m): m.string for m in read_mo(fh) if m.id}
+        mo = {_ids(m): _strings(m) for m in read_mo(fh) if m.id}
     assert po == mo, "messages.mo is stale — run `make translations`"
 
 

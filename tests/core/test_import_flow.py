@@ -98,3 +98,23 @@ def test_custom_fields_are_import_targets(app, gx, org, client_as, csrf, system_
     assert (job.created, job.failed) == (1, 1)
     assert _customers(system_session)["大公司"].custom == {key: 1200}
     assert "Employees:" in client.get(f"/import/customer/{job_id}/errors.csv").get_data(as_text=True)
+
+
+def test_imported_records_enter_the_search_index_and_leave_it_on_undo(org, client_as, csrf, system_session):
+    from core.search.models import SearchToken
+
+    client = client_as(org.rep_east)
+    job_id = full_import(client, csrf, "customer", csv_bytes([HEADER, *ROWS]), MAPPING)
+    ids = [c.id for c in _customers(system_session).values()]
+
+    def tokens():
+        system_session.commit()  # a fresh snapshot
+        return set(system_session.execute(select(SearchToken.record_id, SearchToken.token).where(
+            SearchToken.entity == "customer", SearchToken.record_id.in_(ids))).all())
+
+    indexed = tokens()
+    assert {record_id for record_id, _token in indexed} == set(ids)
+    assert any("13800138000" in token for _id, token in indexed)
+    token = csrf(client, f"/import/customer/{job_id}")
+    assert client.post(f"/import/customer/{job_id}/undo", data={"csrf_token": token}).status_code == 302
+    assert tokens() == set()  # in the recycle bin: no longer found
