@@ -165,3 +165,29 @@ def merge_records(entity, survivor_id, merged_ids, session):
     Called inside the merge's one transaction, after core re-linked its own rows and before the merged
     records go to the recycle bin: do not commit; raising an exception rolls the whole merge back.
     """
+
+
+@hookspec
+def pool_deal_dates(session, customer_ids):
+    """Return ``{customer_id: datetime.date}``: each customer's latest deal among ``customer_ids``.
+
+    A deal is whatever the plugin counts as business done: a won opportunity, a signed contract, a paid
+    order... Customers without a deal are absent from the answer. Called by the customer pool's rules job,
+    in batches of ids, with ``session`` under an explicit system scope; the job takes the latest date over
+    every plugin's answer. Query set-based (one ``GROUP BY`` over ``customer_ids``), never per customer.
+    """
+
+
+@hookspec
+def demo_data(session, users, customers, seed, today):
+    """Add the plugin's demo rows to the demo company; return value ignored.
+
+    Called once by ``guanxi demo`` (``core.demo.generate``) after core wrote its departments, users,
+    customers, contacts, follow-ups and products, and before the one commit. ``session`` runs under an
+    explicit system scope. ``users`` maps each demo login (``core.demo.USERS``) to its ``User``, roles loaded:
+    own rows only by salespeople and sales managers, with the owner's ``department_id``. ``customers`` is a
+    list of ``(customer, contacts)`` pairs, flushed (ids set). ``seed`` is the demo's seed: draw from your
+    own ``random.Random(f"<plugin>-{seed}")`` so your rows are deterministic for a seed and do not change
+    when other modules are enabled or disabled; ``today`` (a date) anchors every date. Write in bulk
+    (``add_all``, a few flushes, no per-row queries: the demo runs at first start) and never commit.
+    """

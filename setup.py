@@ -1,7 +1,12 @@
 """Guanxi — an open-source, self-hosted CRM for small and medium companies."""
 from setuptools import find_packages, setup
 
-BUNDLED_PLUGINS = []  # filled as feature modules land: "name = plugins.name.plugin"
+BUNDLED_PLUGINS = [
+    "leads = plugins.leads.plugin",
+    "opportunities = plugins.opportunities.plugin",
+    "projects = plugins.projects.plugin",
+    "pool = plugins.pool.plugin",
+]
 
 setup(
     name="guanxi",
@@ -19,7 +24,7 @@ setup(
             "templates/**/*", "static/**/*", "translations/*/LC_MESSAGES/*",
             "migrations/*", "migrations/versions/*", "testing/*",
         ],
-        "plugins": ["*/templates/**/*", "*/translations/*/LC_MESSAGES/*", "*/migrations/*", "*/migrations/versions/*"],
+        "plugins": ["*/templates/**/*", "*/static/**/*", "*/translations/*/LC_MESSAGES/*", "*/migrations/*", "*/migrations/versions/*"],
         "config": ["*.py", "*.toml"],
     },
     install_requires=[
@@ -54,6 +59,8 @@ setup(
             "openapi-spec-validator>=0.7,<0.9",
             "psycopg[binary]>=3.1,<4",
             "PyMySQL>=1.1,<2",
+            # tests/e2e drive Debian's chromium (installed by .ci/run); never `playwright install`
+            "playwright>=1.50,<2",
         ],
     },
     entry_points={

@@ -2,7 +2,8 @@
 customers (Chinese and English names, skewed ownership), contacts, follow-ups and products.
 
 Deterministic for a given seed (``random.Random(seed)``), except the passwords, which come from ``secrets``
-and are returned once so that ``guanxi demo`` can print them. Rows are written in a few bulk flushes.
+and are returned once so that ``guanxi demo`` can print them. Rows are written in a few bulk flushes. The
+enabled modules then add their own rows through the ``demo_data`` hook (leads, opportunities, projects, pool).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from core.models import Contact, Customer, Department, FollowUp, Product, Role, Tag, User
 from core.passwords import hash_password, policy_errors
+from core.runtime import current
 
 COMPANY = "示例科技有限公司 Demo Tech"
 
@@ -108,6 +110,14 @@ class DemoLogin:
     password: str | None  # None: the account existed already, its password is unchanged
 
 
+SALES_ROLES = ("salesperson", "sales_manager")
+
+
+def sales_staff(users: dict[str, User]) -> list[User]:
+    """The demo users who may own sales rows (``demo_data`` hook), in login order."""
+    return [users[login] for login in sorted(users) if {role.key for role in users[login].roles} & set(SALES_ROLES)]
+
+
 def random_password(context=()) -> str:
     """16 random characters that pass the password policy."""
     while True:
@@ -124,7 +134,9 @@ def generate(session, seed: int = 2024, customers: int = 300, today: dt.date | N
     logins, users = _users(session, departments)
     _products(session, rng)
     session.flush()
-    _customers(session, rng, users, customers, today)
+    made = _customers(session, rng, users, customers, today)
+    current().hook.demo_data(session=session, users={user.login: user for user, _share in users},
+                             customers=made, seed=seed, today=today)
     session.commit()
     return logins
 
@@ -198,7 +210,8 @@ def _products(session, rng):
     session.add_all(rows)
 
 
-def _company_name(rng, used):
+# company_name, person, mobile and random_moment also serve the modules' demo data (demo_data hook)
+def company_name(rng, used):
     while True:
         if rng.random() < 0.12:
             trade, industry = rng.choice(EN_TRADES)
@@ -213,17 +226,17 @@ def _company_name(rng, used):
             return name, city, industry, english
 
 
-def _person(rng, english):
+def person(rng, english):
     if english or rng.random() < 0.1:
         return f"{rng.choice(EN_FIRST)} {rng.choice(EN_LAST)}", rng.choice(EN_TITLES), True
     return rng.choice(SURNAMES) + rng.choice(GIVEN), rng.choice(TITLES), False
 
 
-def _mobile(rng):
+def mobile(rng):
     return "1" + rng.choice("3456789") + "".join(rng.choice(string.digits) for _ in range(9))
 
 
-def _moment(rng, today, days_back):
+def random_moment(rng, today, days_back):
     day = today - dt.timedelta(days=rng.randint(0, days_back))
     return dt.datetime.combine(day, dt.time(rng.randint(1, 10), rng.randint(0, 59)), tzinfo=dt.timezone.utc)
 
@@ -231,21 +244,32 @@ def _moment(rng, today, days_back):
 def _customers(session, rng, users, count, today):
     owners = [u for u, share in users if share]
     weights = [share for _u, share in users if share]
+
+    def owned(rng):
+        owner = rng.choices(owners, weights)[0]
+        return owner.id, owner.department_id
+    return make_customers(session, rng, count, today, owned)
+
+
+def make_customers(session, rng, count, today, owner_and_department, follow_ups=True):
+    """Add ``count`` companies with 1-3 contacts each (and follow-ups unless told not to); return the
+    ``[(customer, contacts)]`` written. ``owner_and_department(rng)`` gives each one's ``(owner_id,
+    department_id)``: the customer pool's demo asks it for owner-less customers."""
     tags = _tags(session)
     codes = _free_codes(session, Customer, "C", count)
     used = set(session.execute(select(Customer.name).execution_options(include_deleted=True)).scalars())
     rows = []
     for code in codes:
-        owner = rng.choices(owners, weights)[0]
-        name, city, industry, english = _company_name(rng, used)
-        created = _moment(rng, today, 365)
+        owner_id, department_id = owner_and_department(rng)
+        name, city, industry, english = company_name(rng, used)
+        created = random_moment(rng, today, 365)
         customer = Customer(
             code=code, name=name, kind="company", industry=industry, city=city, province=CITIES[city],
             status=rng.choices(["potential", "intention", "closed"], [5, 3, 2])[0],
             level=rng.choices(["A", "B", "C", "D"], [1, 3, 5, 2])[0],
             source=rng.choice(["referral", "website", "exhibition", "cold_call", "advertising", "other"]),
             phone=f"0{rng.randint(10, 999)}-{rng.randint(2000000, 89999999)}",
-            owner_id=owner.id, department_id=owner.department_id, created_at=created, updated_at=created,
+            owner_id=owner_id, department_id=department_id, created_at=created, updated_at=created,
             tags=rng.sample(tags, rng.choice([0, 0, 0, 1, 1, 2])))
         rows.append((customer, english))
     session.add_all([c for c, _ in rows])
@@ -253,7 +277,12 @@ def _customers(session, rng, users, count, today):
     contacts = _contacts(rng, rows)
     session.add_all([c for c, _customer in contacts])
     session.flush()
-    session.add_all(_follow_ups(rng, contacts, today))
+    if follow_ups:
+        session.add_all(_follow_ups(rng, contacts, today))
+    by_customer = {customer.id: (customer, []) for customer, _english in rows}
+    for contact, customer in contacts:
+        by_customer[customer.id][1].append(contact)
+    return list(by_customer.values())
 
 
 def _tags(session):
@@ -265,10 +294,10 @@ def _contacts(rng, customers):
     contacts = []
     for customer, english in customers:
         for index in range(rng.randint(1, 3)):
-            name, title, latin = _person(rng, english)
+            name, title, latin = person(rng, english)
             email = f"{name.split()[0].lower()}.{rng.randint(1, 99)}@example.com" if latin else None
             contact = Contact(customer_id=customer.id, name=name, title=title, is_primary=index == 0,
-                              mobile=_mobile(rng), email=email, owner_id=customer.owner_id,
+                              mobile=mobile(rng), email=email, owner_id=customer.owner_id,
                               department_id=customer.department_id, created_at=customer.created_at,
                               updated_at=customer.created_at)
             contacts.append((contact, customer))
@@ -281,7 +310,7 @@ def _follow_ups(rng, contacts, today):
         by_customer.setdefault(customer.id, [customer, []])[1].append(contact)
     rows = []
     for customer, people in by_customer.values():
-        moments = sorted(_moment(rng, today, 90) for _ in range(rng.randint(1, 5)))
+        moments = sorted(random_moment(rng, today, 90) for _ in range(rng.randint(1, 5)))
         for index, moment in enumerate(moments):
             kind = rng.choice(list(FOLLOW_UPS))
             rows.append(FollowUp(

@@ -125,6 +125,32 @@ def _contact_on_save(session, record, data):
                 other.is_primary = False
 
 
+def _followup_on_save(session, record, data):
+    """A follow-up attached to a lead, opportunity, project... must name an entity that takes follow-ups
+    and a record of it the user can SEE (loaded through his scoped session): never a link to a record out of
+    his scope. Checked when the link is set or changed; an unchanged link is kept on edit."""
+    from marshmallow import ValidationError
+    from sqlalchemy import inspect as sa_inspect
+
+    from core.runtime import current
+    from core.scope import get_scoped
+
+    state = sa_inspect(record)
+    changed = record.id is None or any(state.attrs[name].history.has_changes()
+                                       for name in ("related_entity", "related_id"))
+    if not changed or (record.related_entity is None and record.related_id is None):
+        return
+    target = current().entities.get(record.related_entity or "")
+    if target is None or not target.follow_ups:
+        raise ValidationError({"related_entity": [str(_l("Follow-ups cannot be attached to this kind of record."))]})
+    if record.related_id is None:
+        raise ValidationError({"related_id": [str(_l("This field is required."))]})
+    with session.no_autoflush:
+        visible = get_scoped(session, target.model, record.related_id)
+    if visible is None:
+        raise ValidationError({"related_id": [str(_l("Not found."))]})
+
+
 def _choices(choices):
     return list(choices)
 
@@ -187,11 +213,15 @@ def entity_specs():
                 Field("content", _l("Content"), "textarea", required=True),
                 Field("next_follow_up", _l("Next follow-up"), "date"),
                 Field("owner_id", _l("Owner"), "owner"),
+                # the lead, opportunity, project... it concerns (prefilled from the record's page)
+                Field("related_entity", _l("Concerns"), "hidden"),
+                Field("related_id", _l("Concerns"), "hidden"),
             ],
             list_columns=["happened_at", "kind", "customer_id", "content", "next_follow_up", "owner_id"],
             search_fields=["content"],
             sort_fields=["id", "happened_at", "next_follow_up"],
             filter_fields=["customer_id", "kind", "owner_id"],
+            on_save=_followup_on_save,
         ),
         EntitySpec(
             name="product", model=models.Product, schema=ProductSchema,

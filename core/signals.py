@@ -3,6 +3,8 @@
 Receivers subscribe in ``app_configured``; they must not assume a request context.
 """
 from blinker import Namespace
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 _signals = Namespace()
 
@@ -32,3 +34,25 @@ import_undone = _signals.signal("import-undone")
 """After "undo this import" committed. sender: entity name; kwargs: ``import_id``, ``user_id``,
 ``deleted_ids`` (records the import had created, now in the recycle bin), ``reverted_ids``."""
 
+
+
+def send_after_commit(session, signal, sender, **kwargs):
+    """Send ``signal`` once ``session``'s transaction commits; forget it if the transaction rolls back.
+
+    For services called with ``commit=False`` so that a caller can make several of them one transaction:
+    receivers never hear of records that a later rollback removed.
+    """
+    session.info.setdefault("pending_signals", []).append((signal, sender, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session):
+    pending = session.info.pop("pending_signals", None)
+    for signal, sender, kwargs in pending or ():
+        signal.send(sender, **kwargs)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session, previous_transaction):
+    if previous_transaction.parent is None:  # the outermost transaction ended: nothing will be committed
+        session.info.pop("pending_signals", None)

@@ -69,7 +69,9 @@ def _security_headers(response):
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        # a view that allows framing sets its own CSP (the web-to-lead form); old browsers read only this
+        response.headers.setdefault("X-Frame-Options", "DENY")
     if g.get("user") is not None:
         response.headers.setdefault("Cache-Control", "no-store")
     if current_app.config.get("SESSION_COOKIE_SECURE"):

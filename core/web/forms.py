@@ -21,7 +21,7 @@ from core.web.pickers import owner_options, reference_picker
 
 TEXT_WIDGETS = {"text", "textarea", "tel"}  # free text: the schema decides what "" means
 INPUT_TYPES = {"text": "text", "email": "email", "url": "url", "tel": "tel", "number": "number",
-               "date": "date", "datetime": "datetime-local", "tags": "text"}
+               "date": "date", "datetime": "datetime-local", "tags": "text", "hidden": "hidden"}
 CHECKED = {"on", "1", "true", "yes", "y"}
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
 NOT_IN_FORMS = {"custom", "id", "version", "department_id", "created_at", "updated_at", "deleted_at"}
@@ -85,8 +85,24 @@ def build_form(spec, values: dict, errors: dict, action: str) -> list[FormField]
             item.blank_option = action == "create"  # blank = "me" on create
         elif fld.widget == "reference":
             item.picker = reference_picker(fld.reference, item.value)
+        elif fld.widget == "hidden" and fld.name == "related_id":
+            item.help = related_summary(values.get("related_entity"), item.value)
         form.append(item)
     return form
+
+
+def related_summary(entity, record_id) -> str:
+    """"Project: PRJ-2026-0001 …" for a follow-up form attached to another record; empty when that record is
+    unknown or out of the user's scope (saving then reports the error at the field)."""
+    from core.runtime import current, db
+    from core.scope import get_scoped
+
+    target = current().entities.get(entity or "")
+    record_id = parse_id(record_id)
+    if target is None or record_id is None:
+        return ""
+    record = get_scoped(db(), target.model, record_id)
+    return f"{target.label}: {display.shorten(target.title(record), 120)}" if record is not None else ""
 
 
 

@@ -1,4 +1,5 @@
-"""Core panels of detail pages: contacts and follow-ups of a customer, attachments and the audit trail.
+"""Core panels of detail pages: contacts and follow-ups of a customer, follow-ups of every entity whose spec has
+``follow_ups=True``, the record a follow-up concerns, attachments and the audit trail.
 
 Plugins add theirs through the ``record_panels`` hook; every panel loads its rows through the request's
 scoped session, so a panel can never show what the user may not see.
@@ -26,6 +27,10 @@ def core_panels(spec, record, can_edit: bool) -> list[Panel]:
     panels = []
     if spec.name == "customer":
         panels += [p for p in (_contacts_panel(record), _followups_panel(record)) if p is not None]
+    elif spec.follow_ups:  # leads, opportunities, projects...: follow-ups attached through related_entity/id
+        panels += [p for p in (_related_followups_panel(spec, record),) if p is not None]
+    if spec.name == "followup" and record.related_entity:
+        panels.append(_concerns_panel(record))
     panels.append(_attachments_panel(spec, record, can_edit))
     if spec.audit:
         panels.append(_audit_panel(spec, record))
@@ -66,8 +71,61 @@ def _followups_panel(customer):
         "spec": spec, "rows": rows, "lookups": display.load_lookups(db(), spec, rows, ["owner_id", "kind"]),
         "kinds": [(value, str(label)) for value, label in (kind.choices if kind else [])],
         "add_url": url_for("web.record_new", entity="followup") if has(spec.permission("create")) else None,
+        "full_form_url": url_for("web.record_new", entity="followup", customer_id=customer.id,
+                                 next=detail_url(current().entities["customer"], customer.id))
+        if has(spec.permission("create")) else None,
         "customer_id": customer.id, "back": detail_url(current().entities["customer"], customer.id),
         "all_url": url_for("web.record_list", entity="followup", f_customer_id=customer.id),
+    })
+
+
+def followup_add_url(entity, record_id, customer_id=None, back=None) -> str:
+    """The core follow-up form, prefilled to attach the new follow-up to ``entity`` ``record_id``."""
+    args = {"related_entity": entity, "related_id": record_id}
+    if customer_id:
+        args["customer_id"] = customer_id
+    if back:
+        args["next"] = back
+    return url_for("web.record_new", entity="followup", **args)
+
+
+def _record_customer_id(record):
+    """The customer a record belongs to, if it has one (``customer_id``, or ``follow_up_customer_id`` for
+    records linked to several customers, such as a project)."""
+    return getattr(record, "follow_up_customer_id", None) or getattr(record, "customer_id", None)
+
+
+def _related_followups_panel(spec, record):
+    """Follow-ups of a plugin record whose spec says ``follow_ups=True`` (scoped: only visible ones)."""
+    target = current().entities.get("followup")
+    if target is None or not has(target.permission("view")):
+        return None
+    model = target.model
+    stmt = (services.list_query(db(), target).where(model.related_entity == spec.name, model.related_id == record.id)
+            .order_by(model.happened_at.desc(), model.id.desc()).limit(PANEL_ROWS))
+    rows = db().execute(stmt).unique().scalars().all()
+    kind = target.field("kind")
+    back = detail_url(spec, record.id)
+    can_add = has(target.permission("create"))
+    return Panel("followups", target.label_plural, "web/panels/followups.html", order=20, context={
+        "spec": target, "rows": rows, "lookups": display.load_lookups(db(), target, rows, ["owner_id", "kind"]),
+        "kinds": [(value, str(label)) for value, label in (kind.choices if kind else [])],
+        "add_url": url_for("web.record_new", entity="followup") if can_add else None,
+        "full_form_url": followup_add_url(spec.name, record.id, _record_customer_id(record), back) if can_add
+        else None,
+        "customer_id": _record_customer_id(record) or "", "related_entity": spec.name, "related_id": record.id,
+        "back": back, "all_url": None,
+    })
+
+
+def _concerns_panel(followup):
+    """On a follow-up's page: the lead/opportunity/project it concerns (a link only if the user sees it)."""
+    target = current().entities.get(followup.related_entity)
+    titles = display.load_titles(db(), followup.related_entity, {followup.related_id}) if target else {}
+    title = titles.get((followup.related_entity, followup.related_id))
+    return Panel("concerns", _l("Concerns"), "web/panels/concerns.html", order=5, context={
+        "entity_label": target.label if target else followup.related_entity, "title": title,
+        "url": detail_url(target, followup.related_id) if target is not None and title is not None else None,
     })
 
 

@@ -47,7 +47,8 @@ def record_detail(entity, record_id):
     spec = spec_or_404(entity)
     record = load_or_404(spec, record_id)
     hidden = hidden_fields(spec)
-    fields = [f for f in spec.fields if f.name not in hidden and f.name not in forms.NOT_IN_FORMS]
+    fields = [f for f in spec.fields if f.name not in hidden and f.name not in forms.NOT_IN_FORMS
+              and f.widget != "hidden"]  # hidden ones (a follow-up's related record) get a panel instead
     names = [f.name for f in fields] + (["owner_id"] if spec.scoped else [])
     can_edit, can_delete = may(spec, record_id, "edit"), may(spec, record_id, "delete")
     user = scope().user
@@ -180,3 +181,20 @@ def record_restore(entity, record_id):
         abort(404)
     flash(_("%(entity)s restored.", entity=spec.label), "success")
     return redirect(safe_next(request.form.get("next"), detail_url(spec, record_id)))
+
+
+@bp.route(f"/followups/<{ID}:record_id>/done", methods=["POST"])
+@requires("core.followup.edit")
+def followup_done(record_id):
+    """"Done" on a to-do: clear the follow-up's next date (audited; only a follow-up the user may edit)."""
+    spec = spec_or_404("followup")
+    try:
+        services.update(db(), spec, record_id, {"next_follow_up": None}, current().entities)
+    except services.NotFound:
+        abort(404)
+    except ValidationError:
+        db().rollback()
+        flash(_("The follow-up could not be changed."), "danger")
+        return redirect(safe_next(request.form.get("next"), url_for("web.dashboard")))
+    flash(_("To-do done."), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("web.dashboard")))

@@ -8,6 +8,7 @@ regenerated (``python -m core.hookdocs > docs/hooks.md``), the plugin below impl
 from __future__ import annotations
 
 import contextlib
+import datetime
 import sys
 import uuid
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class FieldTypeStandIn:
 
 
 SEARCH_PROVIDER = SearchProviderStandIn("hookcheck-notes")
+DEAL_DAY = datetime.date(2024, 3, 1)
 FIELD_TYPE = FieldTypeStandIn("hookcheck_colour")
 TEMPLATES = {
     "hookcheck/panel.html": "<p class='card-body hookcheck-panel'>{{ panel.context.marker }}</p>",
@@ -111,6 +113,7 @@ class HookCheckPlugin:
     def __init__(self):
         self.configured_apps = []
         self.merges = []
+        self.demos = []
 
     @hookimpl
     def register_models(self):
@@ -199,6 +202,22 @@ class HookCheckPlugin:
         from core.scope import current_scope
         still_there = session.execute(select(Customer.id).where(Customer.id.in_(merged_ids))).scalars().all()
         self.merges.append((entity, survivor_id, list(merged_ids), current_scope(session).kind, still_there))
+
+    @hookimpl
+    def pool_deal_dates(self, session, customer_ids):
+        # every "Shared ..." customer closed a deal on DEAL_DAY; one set-based query, as the spec asks
+        shared = session.execute(select(Customer.id).where(Customer.id.in_(customer_ids),
+                                                           Customer.name.startswith("Shared "))).scalars()
+        return {customer_id: DEAL_DAY for customer_id in shared}
+
+    @hookimpl
+    def demo_data(self, session, users, customers, seed, today):
+        # what a plugin gets from the demo: a system session, the users by login, customers with contacts
+        from core.scope import current_scope
+        sellers = sorted(login for login, user in users.items() if user.department_id and user.roles)
+        self.demos.append((current_scope(session).kind, sellers, len(customers),
+                           all(customer.id and contacts for customer, contacts in customers), seed, today))
+        session.add(HookNote(title=f"demo note {seed}"))  # written with core's rows, committed by core
 
 
 PLUGIN = HookCheckPlugin()
@@ -451,3 +470,25 @@ def test_hook_merge_records(hook_app, world, client_as, csrf):
         "confirm": "1"})
     assert response.status_code == 302
     assert PLUGIN.merges == [("customer", ids["own"], [ids["private"]], "system", [ids["private"]])]
+
+
+def test_hook_pool_deal_dates(hook_gx, world):
+    ids = world["customers"]
+    with hook_gx.system_session("test: ask for deal dates") as session:
+        answers = hook_gx.hook.pool_deal_dates(session=session, customer_ids=list(ids.values()))
+    # one answer per implementing plugin; ours knows the shared customer's deal, and nobody knows a deal of
+    # the two customers without one
+    assert {ids["shared"]: DEAL_DAY} in answers
+    assert not [answer for answer in answers if {ids["own"], ids["private"]} & set(answer or {})]
+
+
+def test_hook_demo_data(hook_app, hook_gx, world, monkeypatch):
+    from core import demo
+    monkeypatch.setattr(demo, "hash_password", lambda password: "not-a-real-hash")  # argon2: speed only
+    PLUGIN.demos.clear()
+    with hook_app.test_request_context(), hook_gx.system_session("test: demo") as session:
+        demo.generate(session, seed=11, customers=8, today=datetime.date(2030, 3, 1))
+    assert PLUGIN.demos == [("system", sorted(login for login, *_rest in demo.USERS), 8, True, 11,
+                             datetime.date(2030, 3, 1))]
+    with hook_gx.system_session("test: read the note") as session:
+        assert session.execute(select(HookNote.title).where(HookNote.title == "demo note 11")).scalar() is not None

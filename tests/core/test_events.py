@@ -60,3 +60,29 @@ def test_audit_trail_records_old_and_new_values(gx, org, system_session):
         build_user_scope(system_session, org.rep_east, gx.entities)))
     assert all("cost" not in changes for _entry, changes in rep_view)
     assert any("name" in changes for _entry, changes in rep_view)
+
+
+def test_records_created_in_one_transaction_are_announced_only_after_its_commit(gx, org):
+    announced = []
+
+    def on_created(sender, record_id, user_id):
+        announced.append(record_id)
+
+    signals.record_created.connect(on_created)
+    try:
+        session = _session_for(gx, org.rep_east.id)
+        spec = gx.entities["customer"]
+        kept = [services.create(session, spec, {"name": f"批量{n}"}, gx.entities, commit=False).id for n in (1, 2)]
+        assert announced == []  # flushed, not committed yet
+        session.commit()
+        assert announced == kept
+        services.create(session, spec, {"name": "回滚"}, gx.entities, commit=False)
+        session.rollback()
+        session.commit()
+        assert announced == kept  # the rolled-back record was never announced
+        session.close()
+    finally:
+        signals.record_created.disconnect(on_created)
+    with gx.system_session("test: read") as check:
+        names = set(check.execute(select(Customer.name)).scalars())
+    assert {"批量1", "批量2"} <= names and "回滚" not in names
