@@ -82,26 +82,26 @@ class OwnedSchema(EntitySchema):
     department_id = fields.Integer(dump_only=True)
 
 
-def text(max_len, required=False, **kw):
+def text_field(max_len, required=False, **kw):
     return Text(required=required, allow_none=not required, validate=validate.Length(min=1 if required else 0,
                 max=max_len), **kw)
 
 
 class CustomerSchema(OwnedSchema):
-    code = text(40)
-    name = text(200, required=True)
+    code = text_field(40)
+    name = text_field(200, required=True)
     kind = fields.String(load_default="company", validate=one_of(CUSTOMER_KINDS))
-    industry = text(50)
+    industry = text_field(50)
     level = fields.String(allow_none=True, validate=validate.OneOf(values(CUSTOMER_LEVELS) + [None]))
     source = fields.String(allow_none=True, validate=validate.OneOf(values(CUSTOMER_SOURCES) + [None]))
     status = fields.String(load_default="potential", validate=one_of(CUSTOMER_STATUSES))
-    province = text(50)
-    city = text(50)
-    address = text(255)
-    phone = text(40)
+    province = text_field(50)
+    city = text_field(50)
+    address = text_field(255)
+    phone = text_field(40)
     email = OptionalEmail(allow_none=True)
     website = OptionalURL(allow_none=True, schemes={"http", "https"})
-    credit_rating = text(20)
+    credit_rating = text_field(20)
     notes = Text(allow_none=True, validate=validate.Length(max=20000))
     tags = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=None)
 
@@ -115,22 +115,22 @@ class CustomerSchema(OwnedSchema):
 
 class ContactSchema(OwnedSchema):
     customer_id = fields.Integer(required=True)
-    name = text(100, required=True)
+    name = text_field(100, required=True)
     is_primary = fields.Boolean(load_default=False)
-    title = text(100)
-    mobile = text(40)
-    phone = text(40)
+    title = text_field(100)
+    mobile = text_field(40)
+    phone = text_field(40)
     email = OptionalEmail(allow_none=True)
     birthday = fields.Date(allow_none=True)
-    wechat = text(64)
+    wechat = text_field(64)
     notes = Text(allow_none=True, validate=validate.Length(max=20000))
 
 
 class ProductSchema(EntitySchema):
-    code = text(40, required=True)
-    name = text(200, required=True)
-    category = text(100)
-    unit = text(20)
+    code = text_field(40, required=True)
+    name = text_field(200, required=True)
+    category = text_field(100)
+    unit = text_field(20)
     price = fields.Decimal(places=2, as_string=True, load_default=None,
                            validate=validate.Range(min=0, error=_l("Must be at least {min}.")))
     currency = fields.String(load_default="CNY", validate=validate.Regexp(r"^[A-Z]{3}$",

@@ -2,7 +2,7 @@
 
 ``app`` (clean database each test), ``org`` (department tree + a user per stock role), ``client_as(user)``,
 ``api_as(user)``, ``app_with(modules=..., plugins=..., **config)``, ``register_plugin(obj)``,
-``system_session``, ``count_queries``, ``csrf``.
+``system_session``, ``count_queries``, ``csrf``, ``consumer_for(app)``.
 """
 from __future__ import annotations
 
@@ -161,3 +161,21 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture
+def consumer_for():
+    """``consumer_for(app, workers=2)`` starts a real Huey consumer on background threads (jobs run as in
+    production, not inline); every consumer started is stopped after the test."""
+    from core import jobs
+
+    started = []
+
+    def start(app, workers=2, **options):
+        consumer = jobs.start_consumer(app, workers=workers, **options)
+        started.append(consumer)
+        return consumer
+
+    yield start
+    for consumer in started:
+        consumer.stop(graceful=True)

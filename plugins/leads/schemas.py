@@ -3,7 +3,7 @@ serve the module's own pages (public web form, web-form admin, conversion)."""
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from core.i18n import _l
-from core.schemas import OptionalEmail, OwnedSchema, Text, one_of, text, values
+from core.schemas import OptionalEmail, OwnedSchema, Text, one_of, text_field, values
 
 # Fixed, translatable lists (not configurable per instance: an administrator adds a finer source through a
 # custom field). Stored values are the English keys, shown in the user's language.
@@ -23,14 +23,14 @@ CUSTOMER_SOURCE_OF = {"website": "website", "web_form": "website", "referral": "
 
 
 class LeadSchema(OwnedSchema):
-    name = text(100, required=True)
-    company = text(200)
-    title = text(100)
-    phone = text(40)
-    mobile = text(40)
+    name = text_field(100, required=True)
+    company = text_field(200)
+    title = text_field(100)
+    phone = text_field(40)
+    mobile = text_field(40)
     email = OptionalEmail(allow_none=True, validate=validate.Length(max=254))
-    wechat = text(64)
-    address = text(255)
+    wechat = text_field(64)
+    address = text_field(255)
     source = fields.String(allow_none=True, load_default=None,
                            validate=validate.OneOf(values(SOURCE_CHOICES) + [None]))
     status = fields.String(load_default="new", validate=one_of(EDITABLE_STATUSES))
@@ -55,9 +55,9 @@ class LeadSchema(OwnedSchema):
 class WebCaptureSchema(Schema):
     """What a visitor types into the public web form."""
 
-    name = text(100, required=True)
-    company = text(200)
-    phone = text(40)
+    name = text_field(100, required=True)
+    company = text_field(200)
+    phone = text_field(40)
     email = OptionalEmail(allow_none=True, validate=validate.Length(max=254))
     notes = Text(allow_none=True, validate=validate.Length(max=5000))
 
@@ -65,7 +65,7 @@ class WebCaptureSchema(Schema):
 class WebFormSchema(Schema):
     """The web-form admin page."""
 
-    name = text(100, required=True)
+    name = text_field(100, required=True)
     department_id = fields.Integer(allow_none=True, load_default=None)
     owner_id = fields.Integer(allow_none=True, load_default=None)
     source = fields.String(load_default="web_form", validate=one_of(SOURCE_CHOICES))

@@ -3,7 +3,7 @@ from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, pre_load, validate
 
 from core.i18n import _l
-from core.schemas import OwnedSchema, Text, one_of, text
+from core.schemas import OwnedSchema, Text, one_of, text_field
 from plugins.opportunities.reasons import CLOSE_REASONS
 
 
@@ -31,7 +31,7 @@ def default_currency() -> str:
 
 
 class OpportunitySchema(OwnedSchema):
-    name = text(200, required=True)
+    name = text_field(200, required=True)
     customer_id = fields.Integer(required=True)
     contact_id = fields.Integer(allow_none=True, load_default=None)
     # Not given: the first active open stage, here for imports (they write rows in bulk, without on_save) and
@@ -43,7 +43,7 @@ class OpportunitySchema(OwnedSchema):
     currency = fields.String(load_default=default_currency, validate=validate.Regexp(
         r"^[A-Z]{3}$", error=_l("Use a three-letter currency code such as CNY.")))
     expected_close = fields.Date(allow_none=True, load_default=None)
-    source = text(50)
+    source = text_field(50)
     competitors = Text(allow_none=True, validate=validate.Length(max=5000))
     close_reason = fields.String(allow_none=True, load_default=None,
                                  validate=validate.OneOf([v for v, _label in CLOSE_REASONS] + [None]))

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.i18n import _l
-from core.schemas import OwnedSchema, Text, one_of, text
+from core.schemas import OwnedSchema, Text, one_of, text_field
 
 IMPORTANCE_CHOICES = [("key", _l("Critical")), ("high", _l("High")), ("normal", _l("Normal")), ("low", _l("Low"))]
 TYPE_CHOICES = [
@@ -14,8 +14,8 @@ TYPE_CHOICES = [
 
 class ProjectSchema(OwnedSchema):
     # Blank: the next number of the year (PRJ-2026-0001) is generated when the project is saved.
-    number = text(40)
-    name = text(200, required=True)
+    number = text_field(40)
+    name = text_field(200, required=True)
     importance = fields.String(load_default="normal", validate=one_of(IMPORTANCE_CHOICES))
     type = fields.String(load_default="other", validate=one_of(TYPE_CHOICES))
     kickoff_date = fields.Date(allow_none=True, load_default=None)
@@ -36,13 +36,13 @@ class LinkSchema(Schema):
     """Input of the "link a customer / contact" forms."""
 
     record_id = fields.Integer(required=True)
-    role = text(50)
-    note = text(255)
+    role = text_field(50)
+    note = text_field(255)
 
 
 class StageSchema(Schema):
     """A stage as the administrator edits it."""
 
-    name_zh = text(100, required=True)
-    name_en = text(100, required=True)
+    name_zh = text_field(100, required=True)
+    name_en = text_field(100, required=True)
     active = fields.Boolean(load_default=True)

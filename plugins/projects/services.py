@@ -227,16 +227,7 @@ def link_customer(session, spec, project_id: int, customer_id: int, role=None, n
     customer = get_scoped(session, Customer, customer_id)
     if customer is None:
         raise _not_found("record_id")
-    link = session.execute(select(ProjectCustomer).where(
-        ProjectCustomer.project_id == project.id, ProjectCustomer.customer_id == customer.id)).scalar_one_or_none()
-    if link is None:
-        link = ProjectCustomer(project_id=project.id, customer_id=customer.id)
-        session.add(link)
-        audit.record(session, spec.name, project.id, "update", current_scope(session).user_id,
-                     {"linked_customer": [None, customer.id]})
-    link.role, link.note = role, note
-    session.commit()
-    return link
+    return _save_link(session, spec, project, ProjectCustomer, "customer_id", customer.id, role, note)
 
 
 def unlink_customer(session, spec, project_id: int, customer_id: int) -> None:
@@ -272,13 +263,19 @@ def link_contact(session, spec, project_id: int, contact_id: int, role=None, not
                                                     ProjectCustomer.customer_id == contact.customer_id))).scalar()
     if not belongs:
         raise ValidationError({"record_id": [str(_l("Link the contact's customer to the project first."))]})
-    link = session.execute(select(ProjectContact).where(
-        ProjectContact.project_id == project.id, ProjectContact.contact_id == contact.id)).scalar_one_or_none()
+    return _save_link(session, spec, project, ProjectContact, "contact_id", contact.id, role, note)
+
+
+def _save_link(session, spec, project, model, column: str, record_id: int, role, note):
+    """Create the link (audited as ``linked_customer`` / ``linked_contact``) or give an existing one the new
+    role and note; commits."""
+    link = session.execute(select(model).where(
+        model.project_id == project.id, getattr(model, column) == record_id)).scalar_one_or_none()
     if link is None:
-        link = ProjectContact(project_id=project.id, contact_id=contact.id)
+        link = model(project_id=project.id, **{column: record_id})
         session.add(link)
         audit.record(session, spec.name, project.id, "update", current_scope(session).user_id,
-                     {"linked_contact": [None, contact.id]})
+                     {f"linked_{column.removesuffix('_id')}": [None, record_id]})
     link.role, link.note = role, note
     session.commit()
     return link

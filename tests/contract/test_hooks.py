@@ -28,7 +28,7 @@ from core.authz import establish_scope, requires
 from core.entities import EntitySpec, Field
 from core.models import Customer, Role, Setting, User
 from core.permissions import Permission, StockRole
-from core.schemas import EntitySchema, text
+from core.schemas import EntitySchema, text_field
 from core.runtime import db
 from core.seed import seed_roles
 from core.testing.pytest_plugin import make_test_app
@@ -55,7 +55,7 @@ class NoteSchema(EntitySchema):
     class Meta(EntitySchema.Meta):
         exclude = ("custom", "version", "created_at", "updated_at")
 
-    title = text(100, required=True)
+    title = text_field(100, required=True)
 
 
 class HookCheckSettings(Schema):

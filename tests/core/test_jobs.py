@@ -55,21 +55,6 @@ def setting(gx, key):
         return None if row is None else row.value
 
 
-@pytest.fixture
-def consumer_for():
-    """``consumer_for(app)`` starts a real Huey consumer on background threads; stopped after the test."""
-    started = []
-
-    def start(app, workers=2, **options):
-        consumer = jobs.start_consumer(app, workers=workers, **options)
-        started.append(consumer)
-        return consumer
-
-    yield start
-    for consumer in started:
-        consumer.stop(graceful=True)
-
-
 def redis_queue_config():
     """Settings for a Redis queue on 127.0.0.1:6379 with a name unique to this run, or skip."""
     url = "redis://127.0.0.1:6379/0"

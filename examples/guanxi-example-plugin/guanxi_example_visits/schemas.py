@@ -2,7 +2,7 @@
 from marshmallow import fields
 
 from core.i18n import _l
-from core.schemas import OwnedSchema, one_of, text
+from core.schemas import OwnedSchema, one_of, text_field
 
 OUTCOME_CHOICES = [("planned", _l("Planned")), ("positive", _l("Positive")), ("neutral", _l("Neutral")),
                    ("negative", _l("Negative"))]
@@ -14,5 +14,5 @@ class SiteVisitSchema(OwnedSchema):
 
     customer_id = fields.Integer(required=True)
     date = fields.Date(required=True)
-    purpose = text(200, required=True)
+    purpose = text_field(200, required=True)
     outcome = fields.String(load_default="planned", validate=one_of(OUTCOME_CHOICES))

@@ -14,7 +14,7 @@ from core.db import NAMING_CONVENTION
 from core.entities import EntitySpec
 from core.models import Attachment, AuditEntry, Contact, Customer, FollowUp
 from core.permissions import Permission, StockRole
-from core.schemas import OwnedSchema, text
+from core.schemas import OwnedSchema, text_field
 from hooks import hookimpl
 from tests.plugins.leads.leads_helpers import field_errors, load_lead, make_lead
 
@@ -221,7 +221,7 @@ class FakeOpportunitySchema(OwnedSchema):
     class Meta(OwnedSchema.Meta):
         exclude = ("custom",)
 
-    name = text(200, required=True)
+    name = text_field(200, required=True)
     customer_id = fields.Integer(required=True)
     amount = fields.Decimal(places=2, as_string=True, allow_none=True)
     currency = fields.String(load_default="CNY")

@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from core import jobs
 from core.models import AuditEntry, Customer, FollowUp, User
 from plugins.pool.models import Pool, PoolMembership, PoolReminder
 
@@ -87,16 +86,3 @@ def read(gx):
     return Reader()
 
 
-@pytest.fixture
-def consumer_for():
-    """``consumer_for(app)`` starts a real Huey consumer on background threads; stopped after the test."""
-    started = []
-
-    def start(app, workers=1, **options):
-        consumer = jobs.start_consumer(app, workers=workers, **options)
-        started.append(consumer)
-        return consumer
-
-    yield start
-    for consumer in started:
-        consumer.stop(graceful=True)

@@ -32,7 +32,7 @@ def test_the_real_scheduled_job_returns_a_neglected_customer_through_the_consume
     recent = make_customer("Recent Co", org.rep_east, follow_up_days_ago=2)
     at_risk = make_customer("At Risk Co", org.rep_east_sub, follow_up_days_ago=27)  # East-1: under East
     west = make_customer("West Co", org.rep_west, follow_up_days_ago=90)  # no pool covers the West
-    consumer_for(app)
+    consumer_for(app, workers=1)
 
     jobs.enqueue(app, "pool.apply_rules")
 
