@@ -5,7 +5,8 @@ referenced entity, one scoped query for duplicates, one per unique/reference cus
 (``checks``), then one INSERT executemany for new records (``bulk``; their ids come back in order, see
 ``_execute_insert``), one for their audit entries (action "import"), one for their tag links and one for
 the undo data; updates of matched records go through the ORM so their ``version`` is bumped (SECURITY.md
-39). One commit, one ``records_imported`` signal and one bulk search-index write per batch.
+39). One commit and one ``records_imported`` signal per batch; the records the batches created enter the
+search index after the last batch (``service.run``: status "indexing").
 
 Per row the work stays in plain Python: cells are converted by per-field converters built once
 (``fields.converter``: the schema field's own validators, no full ``Schema.load`` per row), duplicate keys
@@ -406,7 +407,8 @@ class Importer:
 
     def _insert(self, rows) -> list[int]:
         """One executemany INSERT per batch; the new ids come back in parameter order (see ``_execute_insert``).
-        Audit entries, undo data and the search index are written from the values in memory."""
+        Audit entries and undo data are written from the values in memory; ``self.inserted`` keeps them for
+        the search index step after the batches."""
         now = utcnow()
         values = [self._record_values(row, now) for row in rows]
         keys = set().union(*values)
@@ -556,28 +558,16 @@ class Importer:
                                       created_ids=outcome.created_ids, updated_ids=outcome.updated_ids)
 
 
-def index_new(session, spec, values):
-    """Add the records a batch inserted (``values``: their column values, ids included) to the global search
-    index in one executemany, inside the batch's transaction. Updated records are indexed by the search
-    module's flush listener (they go through the ORM)."""
-    if not values:
-        return
-    try:
-        from core.search.index import index_records
-    except ImportError:  # global search not installed: nothing to keep current
-        return
-    index_records(session, spec, values, new=True)
-
-
-def reindex(session, spec, ids):
-    """Update the global search index for ``ids`` inside the caller's transaction (the batch's)."""
+def reindex(session, spec, ids, **options):
+    """Update the global search index for ``ids`` inside the caller's transaction (``options``: see
+    ``core.search.reindex``)."""
     if not ids:
         return
     try:
         from core.search import reindex as search_reindex
     except ImportError:  # global search not installed: nothing to keep current
         return
-    search_reindex(session, spec, ids)
+    search_reindex(session, spec, ids, **options)
 
 
 _PLAIN = frozenset({str, int, bool, float})

@@ -10,7 +10,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError, fields as mm, missing
+from marshmallow import ValidationError, fields as mm, missing, validate
 
 from core import schemas
 from core.i18n import _l
@@ -189,13 +189,15 @@ def converter(loader):
     if type(loader) in FAST_STRING_TYPES:
         # The field's own validators (Length, OneOf, Email, URL), called directly: ``Field._validate``
         # builds an ``And`` with a lazy message on every call, which costs more than the checks.
-        validators = tuple(_settled(v) for v in loader.validators)
+        validators = tuple((_settled(v), _passes(v)) for v in loader.validators)
 
         def text(raw):
             if "\x00" in raw:
                 raise ValidationError(str(_l("Invalid value.")))
-            for validator in validators:
-                if validator(raw) is False:
+            for validator, passes in validators:
+                if passes is not None and passes(raw):
+                    continue  # the common case, decided without the validator's call overhead
+                if validator(raw) is False:  # raises with its own message when the value is refused
                     raise ValidationError(str(loader.error_messages["validator_failed"]))
             return raw
         return text
@@ -204,6 +206,25 @@ def converter(loader):
     if isinstance(loader, mm.List):
         return lambda raw: loader.deserialize([p.strip() for p in LIST_SPLIT.split(raw) if p.strip()])
     return _memo(loader.deserialize)
+
+
+def _passes(validator):
+    """A quick ``str -> bool`` that is True only where ``validator`` would accept the value (Length, OneOf),
+    or None. A False answer still goes through the validator itself, so refusals keep its exact message."""
+    if type(validator) is validate.Length:
+        low, high, equal = validator.min, validator.max, validator.equal
+        if equal is not None:
+            return lambda raw: len(raw) == equal
+        low = 0 if low is None else low
+        high = float("inf") if high is None else high
+        return lambda raw: low <= len(raw) <= high
+    if type(validator) is validate.OneOf:
+        try:
+            choices = frozenset(validator.choices)
+        except TypeError:  # unhashable choices: the validator decides
+            return None
+        return choices.__contains__
+    return None
 
 
 def _settled(validator):

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import gc
 import itertools
+import logging
 import os
 import secrets
 import unicodedata
@@ -26,16 +27,19 @@ from core.db import utcnow
 from core.i18n import _, _l
 from core.imports import readers
 from core.imports.checks import TAGS
-from core.imports.engine import BATCH_SIZE, ROW, Importer, index_new, reindex
+from core.imports.engine import BATCH_SIZE, ROW, Importer, reindex
 from core.imports.fields import entity_schema, importable_fields, suggest as suggest_mapping
 from core.imports.models import ImportChange, ImportJob, ImportMapping
 from core.models import AuditEntry
 from core.scope import current_scope
 from core.web.export import defuse_formula
 
+log = logging.getLogger("guanxi.imports")
+
 ADMIN_PERMISSION = "core.admin.imports"
 PREVIEW_ROWS = 20
 UNDO_CHUNK = 1000
+INDEX_CHUNK = 5000  # records per search-index transaction after the import
 GC_THRESHOLD = 50_000  # allocations between two young-generation collections during an import run
 
 
@@ -210,24 +214,61 @@ def error_text(row, fields) -> str:
 
 
 def run(session, spec, registry, job, config):
-    """Import every row of ``job`` in batches (one transaction each); failed rows go to the error report."""
+    """Import every row of ``job`` in batches (one transaction each; failed rows go to the error report),
+    then add the records it created to the global search index (status "indexing"). The job is "done" —
+    and may be undone — once every imported record can be found."""
     importer = make_importer(session, spec, registry, job)
     report = ErrorReport(storage_dir(config), job, importer.fields)
     job.status, job.processed = "running", 0
     session.commit()
+    unindexed: list[int] = []
     try:
         with _fewer_collections():
             for batch in _chunks(_rows(job, config), BATCH_SIZE):
-                for outcome in _write_batch(session, importer, job, batch):
+                for outcome in _write_batch(session, importer, job, batch, unindexed):
                     for row in outcome.rows:
                         if row.action == "fail":
                             report.add(row)
                     importer.after_commit(outcome)
+    except Exception:
+        # the job fails (``jobs.run_import``), the batches committed before stay (undo exists): make them
+        # findable too, without hiding the original error
+        session.rollback()
+        try:
+            _index(session, spec, job, unindexed)
+        except Exception:
+            log.exception("import %s: search index of the rows written before the failure", job.id)
+        raise
     finally:
         job.error_report = report.close()
         session.commit()
+    if unindexed:
+        job.status = "indexing"
+        session.commit()
+        _index(session, spec, job, unindexed)
     job.status, job.finished_at = "done", utcnow()
     session.commit()
+
+
+def _index(session, spec, job, ids):
+    """The search index of the records the batches created, after they were committed (separate
+    transactions of ``INDEX_CHUNK`` records: the index reads the committed rows, so a record someone
+    edited meanwhile is indexed as it is now). Indexing them inside each batch cost three times the rest
+    of the import (tokenising pinyin, ~30 index rows per record in random key order); here the tokens of
+    many records go out sorted, in one statement per page (``core.search.bulk``). Should the index fail,
+    the records stay imported (and undoable) and the job says that search needs a rebuild."""
+    try:
+        with _fewer_collections():
+            for chunk in _chunks(ids, INDEX_CHUNK):
+                reindex(session, spec, chunk, chunk=INDEX_CHUNK)
+                session.commit()
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        session.rollback()
+        log.exception("import %s: search index not updated", job.id)
+        job.message = str(_l("The records were imported, but some of them cannot be found by the search box "
+                             "until an administrator rebuilds the search index."))
 
 
 @contextmanager
@@ -244,15 +285,16 @@ def _fewer_collections():
         gc.set_threshold(*threshold)
 
 
-def _write_batch(session, importer, job, batch):
+def _write_batch(session, importer, job, batch, unindexed):
     """Write one batch; when the database refuses it (a unique value taken), retry row by row so only the
-    offending rows fail. Yields the committed outcomes."""
+    offending rows fail. Yields the committed outcomes; the ids of bulk-inserted records (not yet in the
+    search index) are appended to ``unindexed``."""
     checkpoint = importer.checkpoint()
     try:
         outcome = importer.process(batch)
         _count(job, outcome)
-        index_new(session, importer.spec, importer.inserted)
         session.commit()
+        unindexed.extend(values["id"] for values in importer.inserted)
         yield outcome
         return
     except Exception as exc:  # IntegrityError and friends: find the rows responsible
@@ -265,8 +307,8 @@ def _write_batch(session, importer, job, batch):
         try:
             outcome = importer.process([item])
             _count(job, outcome)
-            index_new(session, importer.spec, importer.inserted)
             session.commit()
+            unindexed.extend(values["id"] for values in importer.inserted)
         except Exception as exc:
             if not _is_database_error(exc):
                 raise

@@ -19,13 +19,15 @@ from sqlalchemy import Column, MetaData, Table, delete, event, insert, inspect, 
 
 from core.db import GuanxiSession
 from core.scope import system_scope
+from core.search import bulk
 from core.search.models import SearchToken
 from core.search.providers import SearchProvider, default_provider
 from core.search.tokens import namespaced, tokens_for
 
 log = logging.getLogger("guanxi.search")
 
-CHUNK = 500  # ids per DELETE ... IN (...) and per SELECT of records
+CHUNK = 500  # records per SELECT of records (reindex's default)
+DELETE_CHUNK = 5000  # ids per DELETE ... IN (...)
 
 # Filled by ``install``: per engine (one per app), model class -> provider — several apps may live in one
 # process (tests, ``app_with``) with different modules, and each provider is bound to its app's EntitySpec.
@@ -89,20 +91,12 @@ def record_tokens(provider: SearchProvider, record, custom_keys=()) -> set[str]:
     return tokens
 
 
-def _write(connection, entity: str, remove_ids, rows):
+def _write(connection, entity: str, remove_ids, tokens: dict):
     remove_ids = list(remove_ids)
-    for start in range(0, len(remove_ids), CHUNK):
+    for start in range(0, len(remove_ids), DELETE_CHUNK):
         connection.execute(delete(TABLE).where(TABLE.c.entity == entity,
-                                               TABLE.c.record_id.in_(remove_ids[start:start + CHUNK])))
-    _insert_tokens(connection, TABLE, rows)
-
-
-def _insert_tokens(connection, table, rows):
-    """Append (entity, token, record_id) tuples in one executemany, in key order: each page of the
-    clustered key is then touched once per batch, not once per row."""
-    if rows:
-        rows.sort()
-        connection.execute(insert(table), [{"entity": e, "token": t, "record_id": r} for e, t, r in rows])
+                                               TABLE.c.record_id.in_(remove_ids[start:start + DELETE_CHUNK])))
+    bulk.insert_tokens(connection, TABLE, entity, tokens)
 
 
 class _Values:
@@ -117,13 +111,23 @@ class _Values:
         return self._values.get(name)
 
 
-def _rows(session, provider, records) -> list[tuple]:
-    """(entity, token, record_id) of every token of ``records``."""
+def _tokens(session, provider, records) -> dict[int, set[str]]:
+    """``{record id: its tokens}`` of ``records``."""
     if not records:
-        return []
+        return {}
     keys = provider.custom_keys(session)
-    entity = provider.entity
-    return [(entity, token, record.id) for record in records for token in record_tokens(provider, record, keys)]
+    found: dict[int, set[str]] = {}
+    for record in records:
+        tokens = record_tokens(provider, record, keys)
+        if record.id in found:
+            found[record.id] |= tokens
+        else:
+            found[record.id] = tokens
+    return found
+
+
+def _count(tokens: dict) -> int:
+    return sum(map(len, tokens.values()))
 
 
 def _columns(session, provider):
@@ -167,26 +171,28 @@ def index_records(session, spec, records, *, new: bool = False) -> int:
     records = [_Values(r) if isinstance(r, Mapping) else r for r in records]
     if not records:
         return 0
-    rows = _rows(session, provider, _live(records))
-    _write(session.connection(), provider.entity, [] if new else [r.id for r in records], rows)
-    return len(rows)
+    tokens = _tokens(session, provider, _live(records))
+    _write(session.connection(), provider.entity, [] if new else [r.id for r in records], tokens)
+    return _count(tokens)
 
 
-def reindex(session, spec, record_ids, *, new_ids=()) -> int:
+def reindex(session, spec, record_ids, *, new_ids=(), chunk=CHUNK) -> int:
     """Rebuild the tokens of ``record_ids`` of ``spec`` from the database (after a bulk write that bypassed
-    the ORM). Ids in ``new_ids`` are known to have no tokens yet (no DELETE for them). Runs in the caller's
-    transaction; the caller commits. Returns the tokens written."""
+    the ORM). Ids in ``new_ids`` are known to have no tokens yet (no DELETE for them). Records are read and
+    their tokens written ``chunk`` at a time (bulk callers pass thousands: fewer, larger sorted writes).
+    Runs in the caller's transaction; the caller commits. Returns the tokens written."""
     provider = _provider(session, spec)
     if provider is None:
         return 0
     ids = list(dict.fromkeys(record_ids))
     fresh = set(new_ids)
     written = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        rows = _rows(session, provider, _live(_load(session, provider, provider.model.id.in_(chunk))))
-        _write(session.connection(), provider.entity, [i for i in chunk if i not in fresh], rows)
-        written += len(rows)
+    size = chunk
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        tokens = _tokens(session, provider, _live(_load(session, provider, provider.model.id.in_(chunk))))
+        _write(session.connection(), provider.entity, [i for i in chunk if i not in fresh], tokens)
+        written += _count(tokens)
     return written
 
 
@@ -276,9 +282,9 @@ def _stage_tokens(session, provider, staging, batch, progress) -> int:
             rows = session.execute(stmt).all()
         if not rows:
             return written
-        tokens = _rows(session, provider, _live(rows))
-        _insert_tokens(session.connection(), staging, tokens)
-        last_id, done, written = rows[-1].id, done + len(rows), written + len(tokens)
+        tokens = _tokens(session, provider, _live(rows))
+        bulk.insert_tokens(session.connection(), staging, provider.entity, tokens)
+        last_id, done, written = rows[-1].id, done + len(rows), written + _count(tokens)
         if progress:
             progress(done)
 
@@ -322,7 +328,7 @@ def _index_flushed_records(session, _flush_context):
             slot(provider)[1].add(record.id)
     connection = session.connection() if pending else None
     for provider, removed, fresh in pending.values():
-        _write(connection, provider.entity, removed, _rows(session, provider, fresh))
+        _write(connection, provider.entity, removed, _tokens(session, provider, fresh))
 
 
 def _defer_flushed_records(session, by_model):

@@ -20,7 +20,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
+from pypinyin.constants import RE_HANS as _HANS
 
 from core.normalize import email_key, phone_digits
 
@@ -59,15 +60,28 @@ def _word_class(ch: str) -> str:
     return "digit" if ch.isdigit() else "latin"
 
 
+class _Classes(dict):
+    """character -> "cjk" | "digit" | "latin" | None (not a letter or digit), looked up once per character:
+    ``unicodedata.category`` per character of every value is most of the cost of tokenising a name."""
+
+    def __missing__(self, ch):
+        found = self[ch] = _word_class(ch) if _is_alnum(ch) else None
+        return found
+
+
+_CLASS = _Classes()
+
+
 def _starts(text: str) -> tuple[str, list[int]]:
     """(squeezed text, start positions): each ideograph, and each start of a Latin word or number."""
     normalised = unicodedata.normalize("NFKC", text or "").lower()
+    classes = _CLASS
     squeezed, starts, previous = [], [], None
     for ch in normalised:
-        if not _is_alnum(ch):
+        cls = classes[ch]
+        if cls is None:
             previous = None  # a space or punctuation ends the word
             continue
-        cls = _word_class(ch)
         if cls == "cjk" or cls != previous:
             starts.append(len(squeezed))
         squeezed.append(ch)
@@ -76,20 +90,33 @@ def _starts(text: str) -> tuple[str, list[int]]:
 
 
 def _suffixes(text: str, starts, minimum=MIN_TOKEN) -> set[str]:
-    found = set()
-    for start in starts:
-        token = text[start:start + MAX_TOKEN]
-        if len(token) >= minimum:
-            found.add(token)
-    return found
+    last = len(text) - minimum  # a suffix starting after this one is too short
+    return {text[start:start + MAX_TOKEN] for start in starts if start <= last}
+
+
+# pypinyin converts each run of Han characters on its own (``simple_seg`` splits there, phrases are looked
+# up inside a run) and leaves other characters as they are (our ``errors`` handler): converting run by run
+# gives the same syllables, and runs ("有限公司", "科技", a city) repeat across records, so they are cached.
+_HAN_RUN = re.compile("(?:" + _HANS.pattern.removeprefix("^(?:").removesuffix(")+$") + ")+")
+
+
+@lru_cache(maxsize=65536)
+def _run_syllables(run: str) -> tuple[str, ...]:
+    full = lazy_pinyin(run, errors=lambda chunk: list(chunk))
+    if len(full) != len(run):  # defensive: keep positions aligned with the characters
+        full = [lazy_pinyin(ch, errors=lambda c: list(c))[0] for ch in run]
+    return tuple(full)
 
 
 @lru_cache(maxsize=65536)
 def _syllables(squeezed: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Per character: (full pinyin, initial); characters without pinyin stand for themselves."""
-    full = lazy_pinyin(squeezed, errors=lambda chunk: list(chunk))
-    if len(full) != len(squeezed):  # defensive: keep positions aligned with the characters
-        full = [lazy_pinyin(ch, errors=lambda c: list(c))[0] for ch in squeezed]
+    full, position = [], 0
+    for match in _HAN_RUN.finditer(squeezed):
+        full.extend(squeezed[position:match.start()])
+        full.extend(_run_syllables(match.group()))
+        position = match.end()
+    full.extend(squeezed[position:])
     initials = [syllable[0] if syllable else "" for syllable in full]
     return tuple(full), tuple(initials)
 
@@ -101,14 +128,16 @@ def _pinyin_suffixes(squeezed: str) -> set[str]:
     full, initials = _syllables(squeezed)
     # suffixes grown from the end: one short concatenation per character instead of a join per position
     full_suffix = initial_suffix = ""
-    by_position = {}
-    for i in range(len(squeezed) - 1, -1, -1):
+    found = set()
+    wanted = set(positions)
+    for i in range(len(squeezed) - 1, positions[0] - 1, -1):
         full_suffix = (full[i] + full_suffix)[:PINYIN_TOKEN]
         initial_suffix = (initials[i] + initial_suffix)[:MAX_TOKEN]
-        by_position[i] = (full_suffix, initial_suffix)
-    found = set()
-    for i in positions:
-        found.update(t for t in by_position[i] if len(t) >= MIN_TOKEN)
+        if i in wanted:
+            if len(full_suffix) >= MIN_TOKEN:
+                found.add(full_suffix)
+            if len(initial_suffix) >= MIN_TOKEN:
+                found.add(initial_suffix)
     return found
 
 
@@ -127,12 +156,17 @@ def long_text_tokens(value: str) -> set[str]:
 
 def phone_tokens(value: str) -> set[str]:
     digits = phone_digits(value)
-    return _suffixes(digits, range(len(digits)), MIN_PHONE_TOKEN)
+    return {digits[start:start + MAX_TOKEN] for start in range(len(digits) - MIN_PHONE_TOKEN + 1)}
 
 
 def email_tokens(value: str) -> set[str]:
     address = email_key(value)
-    starts = [i for i, ch in enumerate(address) if _is_alnum(ch) and (i == 0 or not _is_alnum(address[i - 1]))]
+    classes, starts, previous = _CLASS, [], None
+    for i, ch in enumerate(address):
+        cls = classes[ch]
+        if cls is not None and previous is None:
+            starts.append(i)
+        previous = cls
     return _suffixes(address, starts)
 
 

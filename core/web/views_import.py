@@ -167,7 +167,7 @@ def import_status(entity, job_id):
 
 def _job_context(job):
     own = job.user_id == scope().user_id
-    return {"own": own, "running": job.status in ("queued", "running", "undoing"),
+    return {"own": own, "running": job.status in ("queued", "running", "indexing", "undoing"),
             "has_report": own and service.error_report_path(job, current_app.config) is not None,
             "can_undo": job.status == "done" and (job.created or job.updated)}
 
