@@ -190,4 +190,47 @@ def demo_data(session, users, customers, seed, today):
     own ``random.Random(f"<plugin>-{seed}")`` so your rows are deterministic for a seed and do not change
     when other modules are enabled or disabled; ``today`` (a date) anchors every date. Write in bulk
     (``add_all``, a few flushes, no per-row queries: the demo runs at first start) and never commit.
+    Ordering: unlike other hooks, the implementations are called in dependency order (``REQUIRES``: a
+    module after the modules it requires), so a demo may read the demo rows of the modules it builds on.
+    """
+
+
+@hookspec
+def deal_chain(entity, record, user, session):
+    """Return a list of ``core.chain.ChainStage``: this module's part of the quote-to-cash chain of ``record``.
+
+    Called when ``user`` opens the detail page of ``record`` of ``entity`` (``"customer"``, ``"project"``,
+    ``"opportunity"``, ``"contract"``, ``"order"``, ...); return ``[]`` for anchors the module does not know.
+    Read only through ``session`` (the request's scoped session), so the chain shows what the user may see.
+    A stage has a ``position`` (``core.chain.POSITIONS``: quotes 10 ... invoices 80), ``rows`` (``ChainRow``:
+    label, url, status label, amount, currency) and ``totals``: kind (``"contracted"``, ``"shipped"``,
+    ``"invoiced"``, ``"received"``) -> currency -> ``Decimal``. Core sorts the stages, adds up the totals of
+    all stages per kind and currency, derives outstanding = contracted - received, and shows the panel
+    "Quote to cash" when any stage comes back. Query set-based (a few queries per stage, never per row).
+    Implementations may omit the ``session`` argument and use ``core.runtime.db()``.
+    """
+
+
+@hookspec
+def record_delete_blockers(entity, record, session):
+    """Return a list of messages (translatable strings) saying why ``record`` must not be deleted, or ``[]``.
+
+    Called by ``core.services.delete`` inside the delete transaction, before anything is written, for every
+    record of every entity (web page, API), with the caller's scoped ``session``. A module answers for rows
+    of its own that still depend on the record: payments refuse to let a payment plan with payments, or a
+    contract or order with payment plans, go to the recycle bin, because the received amounts would then
+    count against nothing. Any message refuses the delete: the page shows them, the API answers 422 with
+    them under ``_schema``; nothing is changed. Check with one query, and only the entities you know.
+    """
+
+@hookspec
+def orders_paid_amounts(session, order_ids):
+    """Return ``{order_id: Decimal}``: the amount received so far for each order among ``order_ids``.
+
+    Published by the orders module for the module that records payments (``payments`` implements it). The
+    amount is in the order's own currency. Orders without any payment may be absent from the answer (they
+    count as 0); with no implementation at all every order counts as unpaid. Called by the unpaid-order
+    chasing list (催付) and the batch pages with the request's scoped ``session`` (answer only from rows the
+    session may see) and a page of ids at a time: query set-based (one ``GROUP BY``), never per order. The
+    answers of several implementations are added up.
     """

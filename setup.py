@@ -6,6 +6,11 @@ BUNDLED_PLUGINS = [
     "opportunities = plugins.opportunities.plugin",
     "projects = plugins.projects.plugin",
     "pool = plugins.pool.plugin",
+    "quotes = plugins.quotes.plugin",
+    "contracts = plugins.contracts.plugin",
+    "orders = plugins.orders.plugin",
+    "payments = plugins.payments.plugin",
+    "invoices = plugins.invoices.plugin",
 ]
 
 setup(
@@ -47,6 +52,7 @@ setup(
         "pypinyin>=0.51,<1",
         "openpyxl>=3.1,<4",  # XLSX import (read-only) and export (write-only)
         "defusedxml>=0.7,<0.8",  # openpyxl parses workbook XML through it (no XXE, no entity bombs)
+        "weasyprint>=66,<71",  # PDF documents (core.pdf); fonts come from the system (fonts-noto-cjk)
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1,<4"],
@@ -59,6 +65,8 @@ setup(
             "openapi-spec-validator>=0.7,<0.9",
             "psycopg[binary]>=3.1,<4",
             "PyMySQL>=1.1,<2",
+            "hypothesis>=6.100,<7",  # property tests (money, the quote-to-cash chain)
+            "aiosmtpd>=1.4,<2",  # the smtp_server fixture (a real SMTP server on a free port)
             # tests/e2e drive Debian's chromium (installed by .ci/run); never `playwright install`
             "playwright>=1.50,<2",
         ],

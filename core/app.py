@@ -53,6 +53,8 @@ def create_app(config: dict | None = None, plugins=()):
     gx = Guanxi(settings=settings, engine=engine, session_factory=session_factory, pm=pm, modules=modules,
                 licence=licence)
     app.extensions["guanxi"] = gx
+    # Services called outside a request (jobs, CLI, tests) find the hooks through the session they were given.
+    session_factory.configure(info={"guanxi": gx})
     _collect_registries(gx)
 
     app.teardown_appcontext(close_request_session)

@@ -140,6 +140,15 @@ def make_engine(url: str):
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        @event.listens_for(engine, "connect")
+        def _mariadb_session(dbapi_conn, _record):
+            # A team scope (owner = ? OR department IN (...)) with ORDER BY id DESC LIMIT n made MariaDB merge
+            # both indexes, read every visible row and sort them: 368 ms instead of 0.9 ms for a 50-row page of
+            # 25,897 orders (bench/README.md, "Quote-to-cash at retail size").
+            cur = dbapi_conn.cursor()
+            cur.execute("SET SESSION optimizer_switch='index_merge_sort_union=off'")
+            cur.close()
     return engine
 
 

@@ -135,10 +135,20 @@ def generate(session, seed: int = 2024, customers: int = 300, today: dt.date | N
     _products(session, rng)
     session.flush()
     made = _customers(session, rng, users, customers, today)
-    current().hook.demo_data(session=session, users={user.login: user for user, _share in users},
-                             customers=made, seed=seed, today=today)
+    _module_demos(session=session, users={user.login: user for user, _share in users}, customers=made, seed=seed,
+                  today=today)
     session.commit()
     return logins
+
+
+def _module_demos(**arguments):
+    """Each module's ``demo_data``, in dependency order: a module's demo reads the rows of the modules it
+    requires (invoices need payments, payments need contracts and orders), and pluggy would call them last
+    registered first."""
+    gx = current()
+    rank = {plugin: position for position, (_name, plugin) in enumerate(gx.pm.list_name_plugin())}
+    for impl in sorted(gx.hook.demo_data.get_hookimpls(), key=lambda impl: rank.get(impl.plugin, -1)):
+        impl.function(*[arguments[name] for name in impl.argnames])
 
 
 def _departments(session) -> dict[str, Department]:

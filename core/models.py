@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint,
+    Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import (
@@ -318,6 +319,59 @@ class AuditEntry(Base):
 
     user: Mapped[User | None] = relationship()
 
+
+# ---------------------------------------------------------------- quote to cash: numbers and the mail outbox
+
+# Attachments up to the upload limit: BLOB on MariaDB stops at 64 KiB.
+BlobType = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+class NumberSequence(Base):
+    """Last number handed out per key ("quotes.quote") and year; raised by one atomic UPDATE (core.numbering)."""
+
+    __tablename__ = "number_sequence"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class MailMessage(Base):
+    """The outbox: one row per e-mail, written in the caller's transaction and delivered after commit by the
+    job "core.mail.deliver" (status queued -> sending -> sent | failed; ``attempts``, ``last_error``)."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (Index("ix_mail_message_related", "related_entity", "related_id"),
+                      Index("ix_mail_message_status_id", "status", "id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)  # the Message-ID header, fixed at queueing
+    status: Mapped[str] = mapped_column(String(10), default="queued", nullable=False)
+    sender: Mapped[str] = mapped_column(String(255))
+    recipients: Mapped[list] = mapped_column(JSONType, default=list)  # To
+    cc: Mapped[list] = mapped_column(JSONType, default=list)
+    reply_to: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    related_entity: Mapped[str | None] = mapped_column(String(40))
+    related_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    attachments: Mapped[list[MailAttachment]] = relationship(
+        back_populates="message", order_by="MailAttachment.id", cascade="all, delete-orphan")
+
+
+class MailAttachment(Base):
+    __tablename__ = "mail_attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("mail_message.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(BlobType)
+
+    message: Mapped[MailMessage] = relationship(back_populates="attachments")
 
 for _table in Base.metadata.tables.values():
     _table.info.setdefault("owner", "core")

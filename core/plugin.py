@@ -20,7 +20,8 @@ def register_models():
     return [models.Department, models.User, models.Role, models.RoleGrant, models.UserSession,
             models.LoginThrottle, models.ApiToken, models.ModuleState, models.Setting, models.Tag,
             models.Customer, models.Contact, models.Product, models.FollowUp, models.Attachment,
-            models.AuditEntry, *_custom_field_models(), *_import_export_models(), *_saved_view_models(),
+            models.AuditEntry, models.NumberSequence, models.MailMessage, models.MailAttachment,
+            *_custom_field_models(), *_import_export_models(), *_saved_view_models(),
             *_search_models()]
 
 
@@ -258,6 +259,7 @@ def menu_items(user):
         MenuItem(_l("Departments"), "admin.departments", "core.admin.departments", section="admin", order=20),
         MenuItem(_l("Roles"), "admin.roles", "core.admin.roles", section="admin", order=30),
         MenuItem(_l("Modules and licence"), "admin.modules", "core.admin.modules", section="admin", order=40),
+        MenuItem(_l("Company settings"), "admin.company", "core.admin.modules", section="admin", order=45),
         MenuItem(_l("Custom fields"), "admin.customfields", "core.admin.customfields", section="admin", order=50),
         MenuItem(_l("My profile"), "web.profile", section="user", order=10, icon="bi-person"),
         MenuItem(_l("Recycle bin"), "web.recycle_bin", section="user", order=20, icon="bi-trash"),
@@ -292,4 +294,5 @@ def list_actions(entity, user):
 @hookimpl
 def scheduled_jobs():
     from core.exports.jobs import scheduled  # old export files and import uploads leave the disk daily
-    return scheduled()
+    from core.mail import scheduled as mail_jobs  # mail left "queued" after a temporary failure is retried
+    return scheduled() + mail_jobs()

@@ -386,6 +386,14 @@ def delete(session, spec, record_id):
     """Soft delete into the recycle bin (hard delete for entities without soft delete)."""
     scope = current_scope(session)
     record = get(session, spec, record_id, action="delete")
+    gx = session.info.get("guanxi")
+    if gx is None:  # a session made outside Guanxi's factory: the app in context has the hooks
+        from core.runtime import current
+        gx = current()
+    blockers = [str(message) for answer in gx.hook.record_delete_blockers(
+        entity=spec.name, record=record, session=session) for message in answer or ()]
+    if blockers:
+        raise ValidationError({"_schema": blockers})
     if isinstance(record, SoftDeleteMixin):
         record.deleted_at = utcnow()
     else:

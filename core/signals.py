@@ -34,6 +34,14 @@ import_undone = _signals.signal("import-undone")
 """After "undo this import" committed. sender: entity name; kwargs: ``import_id``, ``user_id``,
 ``deleted_ids`` (records the import had created, now in the recycle bin), ``reverted_ids``."""
 
+quote_accepted = _signals.signal("quote-accepted")
+"""After the commit that marked a quote accepted. sender: ``"quote"``; kwargs: ``quote_id``, ``customer_id``,
+``user_id``."""
+
+payment_received = _signals.signal("payment-received")
+"""After the commit that recorded a payment (a 回款 on a plan or an applied pre-receipt). sender: ``"payment"``;
+kwargs: ``payment_id``, ``plan_id``, ``customer_id``, ``amount`` (Decimal), ``currency``, ``user_id``."""
+
 
 
 def send_after_commit(session, signal, sender, **kwargs):

@@ -12,5 +12,6 @@ def init_app(app):
     # The view modules attach their routes to ``bp`` when imported.
     from core.admin import departments, explain, helpers, modules, roles, users  # noqa: F401
     from core.admin import customfields  # noqa: F401  (module builder)
+    from core.admin import company  # noqa: F401  (company settings: the PDF letterhead)
 
     app.register_blueprint(bp)

@@ -164,3 +164,55 @@ def api_token(app, user, name="test") -> str:
     with gx.system_session("test: api token") as s:
         fresh = s.execute(select(User).where(User.id == user.id)).scalar_one()
         return create_api_token(s, fresh, name)
+
+
+# ---------------------------------------------------------------- PDF inspection (poppler-utils)
+
+class PdfFont(str):
+    """A font of a PDF as ``pdffonts`` lists it: the string is its name ("ABCDEF+NotoSansCJKsc-Regular");
+    ``.type``, ``.encoding``, ``.embedded`` (bool) and ``.subset`` tell the rest."""
+
+    type: str
+    encoding: str
+    embedded: bool
+    subset: bool
+
+    def __new__(cls, name, type_="", encoding="", embedded=False, subset=False):
+        font = super().__new__(cls, name)
+        font.type, font.encoding, font.embedded, font.subset = type_, encoding, embedded, subset
+        return font
+
+
+def _poppler(tool: str, pdf_bytes: bytes, *args) -> str:
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf_bytes)
+        handle.flush()
+        done = subprocess.run([tool, *args, handle.name, *(["-"] if tool == "pdftotext" else [])],
+                              capture_output=True, check=True, timeout=60)
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+def pdf_fonts(pdf_bytes: bytes) -> list[PdfFont]:
+    """Every font of the PDF (``pdffonts``), e.g. ``[f for f in pdf_fonts(data) if "NotoSansCJK" in f and
+    f.embedded]``."""
+    lines = _poppler("pdffonts", pdf_bytes).splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    spans, start = [], 0
+    for dashes in lines[rule].split(" "):  # columns are as wide as their dashes
+        spans.append((start, start + len(dashes)))
+        start += len(dashes) + 1
+    fonts = []
+    for line in lines[rule + 1:]:
+        if not line.strip():
+            continue
+        cells = [line[a:b].strip() for a, b in spans[:-1]] + [line[spans[-1][0]:].strip()]
+        name, type_, encoding, emb, sub = cells[0], cells[1], cells[2], cells[3], cells[4]
+        fonts.append(PdfFont(name, type_, encoding, emb == "yes", sub == "yes"))
+    return fonts
+
+
+def pdf_text(pdf_bytes: bytes, layout: bool = False) -> str:
+    """The text of the PDF as ``pdftotext`` extracts it (``layout=True`` keeps the columns)."""
+    return _poppler("pdftotext", pdf_bytes, "-enc", "UTF-8", *(["-layout"] if layout else []))

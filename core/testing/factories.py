@@ -55,6 +55,8 @@ def make_record(session, spec, owner, registry, mark=None):
         foreign = next(iter(column.foreign_keys), None)
         if foreign is not None:
             target = by_table.get(foreign.column.table.name)
+            if foreign.column.table is table and column.nullable:
+                continue  # a nullable link to its own kind (previous revision, renewed contract): leave it empty
             if target is not None and (not column.nullable or target.scoped):
                 parent, _ = make_record(session, target, owner, registry)
                 values[column.name] = parent.id

@@ -2,7 +2,8 @@
 
 ``app`` (clean database each test), ``org`` (department tree + a user per stock role), ``client_as(user)``,
 ``api_as(user)``, ``app_with(modules=..., plugins=..., **config)``, ``register_plugin(obj)``,
-``system_session``, ``count_queries``, ``csrf``, ``consumer_for(app)``.
+``system_session``, ``count_queries``, ``csrf``, ``consumer_for(app)``, ``smtp_server`` (a real SMTP server
+on a free port; the ``app``'s ``MAIL_*`` point at it; ``.messages`` = received ``EmailMessage`` objects).
 """
 from __future__ import annotations
 
@@ -179,3 +180,22 @@ def consumer_for():
     yield start
     for consumer in started:
         consumer.stop(graceful=True)
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on a free local port for this test, with ``app``'s ``MAIL_*`` settings
+    pointing at it (plain SMTP, no login). ``smtp_server.messages``: every received message, parsed
+    (``email.message.EmailMessage``); ``smtp_server.envelopes``: ``(mail_from, rcpt_tos)`` pairs;
+    ``smtp_server.wait_for(count)``; ``smtp_server.configure(other_app)`` for apps made by ``app_with``."""
+    from core.testing.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    saved = {key: app.config.get(key) for key in SmtpServer.CONFIG_KEYS}
+    server.configure(app)
+    try:
+        yield server
+    finally:
+        app.config.update(saved)
+        server.stop()

@@ -110,6 +110,9 @@ def init_app(app):
 
     from core.web.display import plain_value
     app.add_template_filter(plain_value, "display")
+    from core.money import format_money
+    app.add_template_filter(format_money, "money")  # {{ amount|money(currency) }}
+    from core import mail  # noqa: F401  (registers the job "core.mail.deliver" before the queue starts)
     app.register_blueprint(bp)
 
 

@@ -19,7 +19,8 @@ from core.web.common import detail_url, hidden_fields
 
 AUDIT_ACTIONS = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
                  "restore": _l("restored"), "transfer": _l("transferred"), "attach": _l("added a file"),
-                 "detach": _l("removed a file"), "merge": _l("merged")}
+                 "detach": _l("removed a file"), "merge": _l("merged"),
+                 "mail": _l("sent an e-mail")}
 PANEL_ROWS = 50
 
 
@@ -31,6 +32,9 @@ def core_panels(spec, record, can_edit: bool) -> list[Panel]:
         panels += [p for p in (_related_followups_panel(spec, record),) if p is not None]
     if spec.name == "followup" and record.related_entity:
         panels.append(_concerns_panel(record))
+    chain = _deal_chain_panel(spec, record)
+    if chain is not None:
+        panels.append(chain)
     panels.append(_attachments_panel(spec, record, can_edit))
     if spec.audit:
         panels.append(_audit_panel(spec, record))
@@ -126,6 +130,23 @@ def _concerns_panel(followup):
     return Panel("concerns", _l("Concerns"), "web/panels/concerns.html", order=5, context={
         "entity_label": target.label if target else followup.related_entity, "title": title,
         "url": detail_url(target, followup.related_id) if target is not None and title is not None else None,
+    })
+
+
+CHAIN_KIND_LABELS = {"contracted": _l("Contracted"), "shipped": _l("Shipped"), "invoiced": _l("Invoiced"),
+                     "received": _l("Received"), "outstanding": _l("Outstanding")}
+
+
+def _deal_chain_panel(spec, record):
+    """Quote to cash: every module's stages for this record (hook ``deal_chain``) and the totals per
+    currency; shown only when some module answers."""
+    from flask import g
+    from core.chain import TOTAL_KINDS, collect
+    chain = collect(spec.name, record, g.get("user"), db())
+    if not chain:
+        return None
+    return Panel("deal_chain", _l("Quote to cash"), "web/panels/deal_chain.html", order=15, context={
+        "chain": chain, "kinds": TOTAL_KINDS, "kind_labels": CHAIN_KIND_LABELS,
     })
 
 

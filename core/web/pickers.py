@@ -54,12 +54,18 @@ def reference_picker(entity: str, current_value=None) -> Picker:
     session = db()
     if target is None or not current_scope(session).has(target.permission("view")):
         return Picker(entity, available=False)
-    stmt = services.list_query(session, target).order_by(target.model.id.desc()).limit(REFERENCE_SELECT_MAX + 1)
-    rows = session.execute(stmt).unique().scalars().all()
+    model = target.model
+    # Ids first (an index read through the same scoped query): above REFERENCE_SELECT_MAX visible records the
+    # input is an autocomplete and no record needs loading at all (measured in bench/: a list page with four
+    # reference filters spent a third of its time loading 4 x 101 full records only to throw them away).
+    ids = session.execute(services.list_query(session, target).with_only_columns(model.id)
+                          .order_by(model.id.desc()).limit(REFERENCE_SELECT_MAX + 1)).scalars().all()
     picker = Picker(entity, lookup_url=url_for("web.record_lookup", entity=entity))
-    if len(rows) > REFERENCE_SELECT_MAX:
+    if len(ids) > REFERENCE_SELECT_MAX:
         picker.autocomplete = True
         rows = []
+    else:
+        rows = session.execute(select(model).where(model.id.in_(ids))).unique().scalars().all() if ids else []
     picker.options = sorted(((r.id, target.title(r)) for r in rows), key=lambda o: o[1].lower())
     value = parse_id(current_value)
     if value is not None and all(rid != value for rid, _title in picker.options):

@@ -165,6 +165,11 @@ def record_delete(entity, record_id):
         services.delete(db(), spec, record_id)
     except services.NotFound:
         abort(404)
+    except ValidationError as err:  # a module refused: something still depends on the record
+        db().rollback()
+        for message in err.messages.get("_schema", []) if isinstance(err.messages, dict) else err.messages:
+            flash(message, "error")
+        return redirect(url_for("web.record_detail", entity=spec.name, record_id=record_id))
     flash(_("%(entity)s moved to the recycle bin.", entity=spec.label), "success")
     return redirect(url_for("web.record_list", entity=spec.name))
 

@@ -12,6 +12,7 @@ import datetime
 import sys
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -218,6 +219,32 @@ class HookCheckPlugin:
         self.demos.append((current_scope(session).kind, sellers, len(customers),
                            all(customer.id and contacts for customer, contacts in customers), seed, today))
         session.add(HookNote(title=f"demo note {seed}"))  # written with core's rows, committed by core
+
+    @hookimpl
+    def deal_chain(self, entity, record, user, session):
+        # a customer's chain: one contract of 80.00 of which 30.00 were received (read through the session)
+        if entity != "customer":
+            return []
+        from core.chain import POSITIONS, ChainRow, ChainStage
+        name = session.execute(select(Customer.name).where(Customer.id == record.id)).scalar_one()
+        return [ChainStage(POSITIONS["payments"], "hookcheck_payments", "Hook-check payments",
+                           [ChainRow(f"paid by {name}", None, "Recorded", Decimal("30.00"), "CNY")],
+                           {"received": {"CNY": Decimal("30.00")}}),
+                ChainStage(POSITIONS["contracts"], "hookcheck_contracts", "Hook-check contracts",
+                           [ChainRow(f"contract of {name}", "/hookcheck/ping", "Active", Decimal("80.00"), "CNY")],
+                           {"contracted": {"CNY": Decimal("80.00")}})]
+
+    @hookimpl
+    def record_delete_blockers(self, entity, record, session):
+        # the hook check's notes still need the shared customer: it may not go to the recycle bin
+        if entity == "customer" and record.name == "Shared East":
+            return ["Shared East is still referred to by a hook-check note."]
+        return []
+
+    @hookimpl
+    def orders_paid_amounts(self, session, order_ids):
+        # the hook-check plugin "received" 1.50 on every order it is asked about
+        return {order_id: Decimal("1.50") for order_id in order_ids}
 
 
 PLUGIN = HookCheckPlugin()
@@ -492,3 +519,43 @@ def test_hook_demo_data(hook_app, hook_gx, world, monkeypatch):
                              datetime.date(2030, 3, 1))]
     with hook_gx.system_session("test: read the note") as session:
         assert session.execute(select(HookNote.title).where(HookNote.title == "demo note 11")).scalar() is not None
+
+
+def test_hook_deal_chain(hook_app, hook_gx, world, client_as):
+    from core.chain import collect
+    shared = customer(hook_gx, world["customers"]["shared"])
+    boss = world["org"].boss
+    with request_as(hook_app, boss) as principal:  # as the detail page asks: the request's scoped session
+        answers = hook_gx.hook.deal_chain(entity="customer", record=shared, user=principal, session=db())
+        assert ["hookcheck_payments", "hookcheck_contracts"] in [[s.key for s in a or []] for a in answers]
+        chain = collect("customer", shared, principal)
+    ours = [stage.key for stage in chain.stages if stage.key.startswith("hookcheck")]
+    assert ours == ["hookcheck_contracts", "hookcheck_payments"]  # core puts them in position order
+    html = page(client_as(boss, hook_app), f"/r/customer/{shared.id}")
+    assert "contract of Shared East" in html and "paid by Shared East" in html
+    assert html.index("Hook-check contracts") < html.index("Hook-check payments")
+
+
+def test_hook_orders_paid_amounts(hook_gx, world):
+    with hook_gx.system_session("test: ask for paid amounts") as session:
+        answers = hook_gx.hook.orders_paid_amounts(session=session, order_ids=[7, 9])
+    # one answer per implementing plugin (orders' own callers add them up); ours knows both orders
+    assert {7: Decimal("1.50"), 9: Decimal("1.50")} in answers
+
+
+def test_hook_record_delete_blockers(hook_app, world, client_as, api_as, csrf):
+    from core.models import Customer as CustomerModel
+    org, ids = world["org"], world["customers"]
+    boss = client_as(org.boss, hook_app)
+    page = boss.post(f"/r/customer/{ids['shared']}/delete", data={"csrf_token": csrf(boss)})
+    assert page.status_code == 302 and page.headers["Location"].endswith(f"/r/customer/{ids['shared']}")
+    assert "still referred to by a hook-check note" in boss.get(page.headers["Location"]).get_data(as_text=True)
+    api = api_as(org.boss, hook_app)
+    answer = api.delete(f"/api/v1/customer/{ids['shared']}")
+    assert answer.status_code == 422
+    assert answer.get_json()["fields"]["_schema"] == ["Shared East is still referred to by a hook-check note."]
+    assert api.delete(f"/api/v1/customer/{ids['own']}").status_code == 204  # nobody objects to this one
+    with hook_app.extensions["guanxi"].system_session("test: check") as session:
+        deleted = dict(session.execute(select(CustomerModel.id, CustomerModel.deleted_at).where(
+            CustomerModel.id.in_([ids["shared"], ids["own"]])).execution_options(include_deleted=True)).all())
+    assert deleted[ids["shared"]] is None and deleted[ids["own"]] is not None

@@ -59,3 +59,19 @@ def test_placeholders_survive_and_the_compiled_catalogue_is_current(module):
     with open(_catalog(module) / "messages.mo", "rb") as fh:
         compiled = {_text(m.id): _strings(m.string) for m in read_mo(fh) if m.id}
     assert compiled == {_text(m.id): _strings(m.string) for m in po if m.id and m.string}
+
+
+def test_a_message_means_the_same_in_every_catalogue():
+    """Core's and every module's catalogues merge into one translation table at run time: a msgid that two
+    catalogues translate differently would show whichever was loaded last, on every page of both ("Order" as
+    顺序 on a stage list and as 订单 on an invoice). Such a msgid must be reworded in one of them."""
+    meanings: dict = {}
+    with open(ROOT / "core" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalogues = {"core": read_po(fh, locale="zh_CN")}
+    catalogues.update({module: _po(module) for module in MODULES})
+    for owner, catalogue in catalogues.items():
+        for message in catalogue:
+            if message.id and message.string and not message.context:
+                meanings.setdefault(_text(message.id), {}).setdefault(_strings(message.string), []).append(owner)
+    clashes = {msgid: found for msgid, found in meanings.items() if len(found) > 1}
+    assert clashes == {}

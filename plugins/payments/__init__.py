@@ -1,0 +1,1 @@
+"""Payments (回款): payment plans, payments, pre-receipts, receivables and ageing."""
